@@ -58,6 +58,65 @@ class InferenceResults(pa.DataFrameModel):
         unique = ["round", "category", "division", "submitter", "system", "benchmark", "scenario"]
 
 
+class TinyResults(pa.DataFrameModel):
+    """One row per MLPerf Tiny result (system x benchmark) of a round."""
+
+    round: Series[str] = pa.Field(str_matches=r"^v\d+\.\d+$")
+    division: Series[str]
+    submitter: Series[str]
+    system: Series[str] = pa.Field(description="system id (systems/<id>.json, results/<id>/)")
+    system_name: Series[str] = pa.Field(nullable=True)
+    processor: Series[str] = pa.Field(nullable=True)
+    accelerator: Series[str] = pa.Field(nullable=True)
+    benchmark: Series[str] = pa.Field(description="ic, vww, kws, ad, or a new id (flagged)")
+    benchmark_known: Series[bool]
+    latency_ms: Series[float] = pa.Field(nullable=True, gt=0)
+    throughput_ips: Series[float] = pa.Field(nullable=True, gt=0, description="inferences/s")
+    energy_per_inference_uj: Series[float] = pa.Field(nullable=True, gt=0)
+    power_w: Series[float] = pa.Field(nullable=True, gt=0, description="average power, energy run")
+    inferences_per_joule: Series[float] = pa.Field(nullable=True, gt=0)
+    accuracy: Series[float] = pa.Field(nullable=True)
+    source_repo: Series[str]
+    source_path: Series[str]
+    source_commit: Series[str] = pa.Field(str_matches=r"^[0-9a-f]{40}$")
+
+    class Config:
+        strict = True
+        ordered = True
+        coerce = True
+        unique = ["round", "division", "submitter", "system", "benchmark"]
+
+
+class TrainingResults(pa.DataFrameModel):
+    """One row per MLPerf Training result with power (system x benchmark) of a round."""
+
+    round: Series[str] = pa.Field(str_matches=r"^v\d+\.\d+$")
+    division: Series[str]
+    submitter: Series[str]
+    system: Series[str]
+    system_name: Series[str] = pa.Field(nullable=True)
+    accelerator: Series[str] = pa.Field(nullable=True)
+    benchmark: Series[str]
+    accelerators: Series[pd.Int64Dtype] = pa.Field(nullable=True, ge=0)
+    nodes: Series[pd.Int64Dtype] = pa.Field(nullable=True, ge=1)
+    time_to_train_min: Series[float] = pa.Field(nullable=True, gt=0)
+    energy_j: Series[float] = pa.Field(nullable=True, gt=0, description="olympic avg x scaling")
+    compute_energy_j: Series[float] = pa.Field(nullable=True, ge=0)
+    interconnect_energy_j: Series[float] = pa.Field(nullable=True, ge=0)
+    average_power_w: Series[float] = pa.Field(nullable=True, gt=0)
+    runs_used: Series[pd.Int64Dtype] = pa.Field(nullable=True, ge=0)
+    power_measurement: Series[str] = pa.Field(nullable=True, description="AC, DC or unknown")
+    source_repo: Series[str]
+    source_path: Series[str]
+    source_commit: Series[str] = pa.Field(str_matches=r"^[0-9a-f]{40}$")
+
+    class Config:
+        strict = True
+        ordered = True
+        coerce = True
+        unique = ["round", "division", "submitter", "system", "benchmark"]
+
+
 class Problems(pa.DataFrameModel):
     """One row per result or file that was skipped or flagged while reading a round."""
 
