@@ -1,0 +1,56 @@
+"""The Dagster code location: `mlperf_power_dag.definitions:defs`."""
+
+from __future__ import annotations
+
+import warnings
+
+import dagster as dg
+from dagster_duckdb_pandas import DuckDBPandasIOManager
+
+from mlperf_power_dag import settings
+from mlperf_power_dag.defs.partitions import PARTITIONS
+from mlperf_power_dag.defs.rounds import round_assets
+from mlperf_power_dag.schemas import InferenceResults, TinyResults, TrainingResults
+
+SUITE_MODELS = {
+    "inference": InferenceResults,
+    "tiny": TinyResults,
+    "training": TrainingResults,
+}
+
+
+def round_job_name(suite: str) -> str:
+    return f"{suite}_round"
+
+
+def make_definitions() -> dg.Definitions:
+    """Build the definitions for the current `MLPERF_POWER_HOME`."""
+    assets: list = []
+    jobs = []
+    for suite, model in SUITE_MODELS.items():
+        suite_assets = round_assets(suite, model)
+        assets += suite_assets
+        jobs.append(
+            dg.define_asset_job(
+                round_job_name(suite),
+                selection=dg.AssetSelection.assets(*suite_assets),
+                partitions_def=PARTITIONS[suite],
+                description=f"Fetch and tabulate one {suite} round.",
+            )
+        )
+    settings.home().mkdir(parents=True, exist_ok=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", dg.BetaWarning)
+        assets = dg.with_source_code_references(assets)
+    return dg.Definitions(
+        assets=assets,
+        jobs=jobs,
+        resources={
+            "io_manager": DuckDBPandasIOManager(
+                database=str(settings.warehouse_path()), schema="mlperf"
+            )
+        },
+    )
+
+
+defs = make_definitions()

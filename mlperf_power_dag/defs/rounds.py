@@ -1,0 +1,133 @@
+"""Per-suite raw and tidy round assets, built by one factory."""
+
+import warnings
+
+import dagster as dg
+import pandera.pandas as pa
+from dagster_pandera import pandera_schema_to_dagster_type
+
+from mlperf_power_dag import registry, rounds_io
+from mlperf_power_dag.defs.partitions import PARTITIONS
+from mlperf_power_dag.schemas import Problems
+
+warnings.filterwarnings("ignore", category=dg.BetaWarning, module=__name__)
+
+
+def dagster_type(model: type[pa.DataFrameModel]) -> dg.DagsterType:
+    """The Dagster type that validates frames against a pandera model."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", dg.BetaWarning)
+        return pandera_schema_to_dagster_type(model)
+
+
+ProblemsType = dagster_type(Problems)
+
+
+def _md_counts(counts: dict[str, int]) -> str:
+    if not counts:
+        return "no problems"
+    rows = "\n".join(f"| {k} | {v} |" for k, v in counts.items())
+    return f"| kind | count |\n|---|---|\n{rows}"
+
+
+def round_assets(suite: str, model: type[pa.DataFrameModel]) -> list[dg.AssetsDefinition]:
+    """`<suite>_raw` (sparse git fetch) and `<suite>_results` + `<suite>_problems` (tables)."""
+    partitions = PARTITIONS[suite]
+    raw_key = f"{suite}_raw"
+    results_key = f"{suite}_results"
+    problems_key = f"{suite}_problems"
+    results_type = dagster_type(model)
+
+    @dg.asset(
+        name=raw_key,
+        partitions_def=partitions,
+        group_name=suite,
+        kinds={"git"},
+        description=(
+            f"The files of one MLPerf {suite} round the parsers read: a partial, sparse git "
+            "checkout of the round's MLCommons results repository, cached by commit."
+        ),
+        automation_condition=dg.AutomationCondition.on_missing(),
+    )
+    def raw(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+        rnd = registry.round_for(suite, context.partition_key)
+        fetched = rounds_io.fetch_round(rnd, log=context.log.info)
+        return dg.MaterializeResult(
+            metadata={
+                "url": fetched.url,
+                "ref": fetched.ref,
+                "commit": fetched.commit,
+                "source": rnd.source,
+                "path": dg.MetadataValue.path(str(fetched.path)),
+                "files": fetched.files,
+                "bytes": fetched.bytes,
+                "seconds": round(fetched.seconds, 2),
+                "reused_cache": fetched.reused,
+            },
+            data_version=dg.DataVersion(fetched.commit),
+        )
+
+    @dg.multi_asset(
+        name=f"{suite}_tidy",
+        partitions_def=partitions,
+        group_name=suite,
+        deps=[raw],
+        outs={
+            results_key: dg.AssetOut(
+                dagster_type=results_type,
+                metadata={
+                    "partition_expr": "round",
+                    "dagster/column_schema": results_type.metadata["schema"].schema,
+                },
+                description=f"One row per MLPerf {suite} result, with provenance.",
+                kinds={"duckdb", "pandas"},
+                automation_condition=dg.AutomationCondition.eager(),
+            ),
+            problems_key: dg.AssetOut(
+                dagster_type=ProblemsType,
+                metadata={
+                    "partition_expr": "round",
+                    "dagster/column_schema": ProblemsType.metadata["schema"].schema,
+                },
+                description=f"Results and files of a {suite} round skipped or flagged, and why.",
+                kinds={"duckdb", "pandas"},
+                automation_condition=dg.AutomationCondition.eager(),
+            ),
+        },
+    )
+    def tidy(context: dg.AssetExecutionContext):
+        rnd = registry.round_for(suite, context.partition_key)
+        table = rounds_io.read_round(rnd, log=context.log.info)
+        results = model.validate(table.results)
+        problems = Problems.validate(table.problems)
+        counts = problems.groupby(["severity", "kind"]).size()
+        count_map = {f"{s}:{k}": int(n) for (s, k), n in counts.items()}
+        context.log.info(
+            f"{suite} {rnd.version}: {len(results)} rows, {len(problems)} problems {count_map}"
+        )
+        extra = {}
+        if "power_w" in results.columns:
+            extra["rows_with_power"] = int(results["power_w"].notna().sum())
+        yield dg.Output(
+            results,
+            output_name=results_key,
+            metadata={
+                "round": rnd.version,
+                "source": rnd.source,
+                "source_commit": str(results["source_commit"].iloc[0]) if len(results) else "",
+                "dagster/row_count": len(results),
+                **extra,
+                "skipped": int((problems["severity"] == "skipped").sum()),
+                "flagged": int((problems["severity"] == "flagged").sum()),
+            },
+        )
+        yield dg.Output(
+            problems,
+            output_name=problems_key,
+            metadata={
+                "dagster/row_count": len(problems),
+                "by_kind": dg.MetadataValue.md(_md_counts(count_map)),
+            },
+        )
+
+    return [raw, tidy]
