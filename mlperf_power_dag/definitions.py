@@ -8,6 +8,11 @@ import dagster as dg
 from dagster_duckdb_pandas import DuckDBPandasIOManager
 
 from mlperf_power_dag import settings
+from mlperf_power_dag.defs.automation import (
+    automation_sensor,
+    build_sensors_and_schedules,
+    round_job_name,
+)
 from mlperf_power_dag.defs.partitions import PARTITIONS
 from mlperf_power_dag.defs.rounds import round_assets
 from mlperf_power_dag.schemas import InferenceResults, TinyResults, TrainingResults
@@ -17,10 +22,6 @@ SUITE_MODELS = {
     "tiny": TinyResults,
     "training": TrainingResults,
 }
-
-
-def round_job_name(suite: str) -> str:
-    return f"{suite}_round"
 
 
 def make_definitions() -> dg.Definitions:
@@ -38,6 +39,8 @@ def make_definitions() -> dg.Definitions:
                 description=f"Fetch and tabulate one {suite} round.",
             )
         )
+    round_selection = dg.AssetSelection.assets(*assets)
+    triggers = build_sensors_and_schedules(jobs)
     settings.home().mkdir(parents=True, exist_ok=True)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", dg.BetaWarning)
@@ -45,6 +48,9 @@ def make_definitions() -> dg.Definitions:
     return dg.Definitions(
         assets=assets,
         jobs=jobs,
+        sensors=[s for s in triggers if isinstance(s, dg.SensorDefinition)]
+        + [automation_sensor(dg.AssetSelection.all() - round_selection)],
+        schedules=[s for s in triggers if isinstance(s, dg.ScheduleDefinition)],
         resources={
             "io_manager": DuckDBPandasIOManager(
                 database=str(settings.warehouse_path()), schema="mlperf"

@@ -47,7 +47,6 @@ def round_assets(suite: str, model: type[pa.DataFrameModel]) -> list[dg.AssetsDe
             f"The files of one MLPerf {suite} round the parsers read: a partial, sparse git "
             "checkout of the round's MLCommons results repository, cached by commit."
         ),
-        automation_condition=dg.AutomationCondition.on_missing(),
     )
     def raw(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
         rnd = registry.round_for(suite, context.partition_key)
@@ -81,7 +80,6 @@ def round_assets(suite: str, model: type[pa.DataFrameModel]) -> list[dg.AssetsDe
                 },
                 description=f"One row per MLPerf {suite} result, with provenance.",
                 kinds={"duckdb", "pandas"},
-                automation_condition=dg.AutomationCondition.eager(),
             ),
             problems_key: dg.AssetOut(
                 dagster_type=ProblemsType,
@@ -91,7 +89,6 @@ def round_assets(suite: str, model: type[pa.DataFrameModel]) -> list[dg.AssetsDe
                 },
                 description=f"Results and files of a {suite} round skipped or flagged, and why.",
                 kinds={"duckdb", "pandas"},
-                automation_condition=dg.AutomationCondition.eager(),
             ),
         },
     )

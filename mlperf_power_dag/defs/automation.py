@@ -1,0 +1,157 @@
+"""New rounds rebuild themselves: discovery sensor, daily ref refresh, downstream automation."""
+
+import os
+
+import dagster as dg
+
+from mlperf_power_dag import discovery, download, registry, settings
+from mlperf_power_dag.defs.partitions import PARTITIONS
+from mlperf_power_dag.download import FetchError
+
+SUITES = tuple(PARTITIONS)
+
+
+def round_job_name(suite: str) -> str:
+    return f"{suite}_round"
+
+
+def sensor_interval_s() -> int:
+    """Seconds between discovery ticks (`MLPERF_POWER_SENSOR_INTERVAL`, default 3600)."""
+    return int(os.environ.get("MLPERF_POWER_SENSOR_INTERVAL", "3600"))
+
+
+def default_status() -> dg.DefaultSensorStatus:
+    """RUNNING unless `MLPERF_POWER_AUTOMATION=off`."""
+    off = os.environ.get("MLPERF_POWER_AUTOMATION", "on").lower() in ("off", "0", "false", "no")
+    return dg.DefaultSensorStatus.STOPPED if off else dg.DefaultSensorStatus.RUNNING
+
+
+def pending_rounds(instance: dg.DagsterInstance, log=None) -> dict[str, list[str]]:
+    """Per suite: known or newly discovered rounds that are not partitions yet."""
+    out: dict[str, list[str]] = {}
+    for suite in SUITES:
+        part = PARTITIONS[suite].name
+        keys = set(instance.get_dynamic_partitions(part))
+        known = {r.version for r in registry.all_rounds(suite)} | keys
+        try:
+            found = discovery.discover(suite, known, settings.git_base(), log=log)
+        except Exception as e:  # one suite's probe failing must not stop the others
+            if log:
+                log(f"{suite}: discovery failed: {e}")
+            found = []
+        if found:
+            registry.record(found)
+        new = sorted(
+            {r.version for r in registry.all_rounds(suite)} - keys,
+            key=lambda v: registry.round_for(suite, v).sort_key,
+        )
+        if new:
+            out[suite] = new
+    return out
+
+
+def _round_requests(suite: str, versions: list[str], why: str) -> list[dg.RunRequest]:
+    return [
+        dg.RunRequest(
+            job_name=round_job_name(suite),
+            partition_key=v,
+            run_key=f"{suite}-{v}-{why}",
+            tags={"mlperf/suite": suite, "mlperf/reason": why},
+        )
+        for v in versions
+    ]
+
+
+def build_sensors_and_schedules(jobs: list) -> list:
+    """The discovery sensor and the daily refresh schedule over the per-suite round jobs."""
+
+    @dg.sensor(
+        name="new_rounds_sensor",
+        jobs=jobs,
+        minimum_interval_seconds=sensor_interval_s(),
+        default_status=default_status(),
+        description=(
+            "Finds MLPerf rounds that are not partitions yet (catalog rounds and repositories "
+            "found by the MLCommons naming convention), adds them and runs just those."
+        ),
+    )
+    def new_rounds_sensor(context: dg.SensorEvaluationContext):
+        pending = pending_rounds(context.instance, log=context.log.info)
+        if not pending:
+            return dg.SkipReason("no new rounds")
+        requests, added = [], []
+        for suite, versions in pending.items():
+            added.append(PARTITIONS[suite].build_add_request(versions))
+            requests += _round_requests(suite, versions, "new")
+            context.log.info(f"{suite}: adding {versions}")
+        return dg.SensorResult(run_requests=requests, dynamic_partitions_requests=added)
+
+    def refresh_schedule(suite: str, job) -> dg.ScheduleDefinition:
+        @dg.schedule(
+            name=f"refresh_{suite}_rounds",
+            cron_schedule="0 6 * * *",
+            job=job,
+            default_status=dg.DefaultScheduleStatus(default_status().value),
+            description=(
+                f"Daily: re-materializes a {suite} round only if its remote ref moved (a patch)."
+            ),
+        )
+        def _refresh(context: dg.ScheduleEvaluationContext):
+            requests = changed_round_requests(
+                context.instance, [suite], context.scheduled_execution_time
+            )
+            return requests or dg.SkipReason(f"no {suite} round changed upstream")
+
+        return _refresh
+
+    schedules = [refresh_schedule(suite, job) for suite, job in zip(SUITES, jobs, strict=True)]
+    return [new_rounds_sensor, *schedules]
+
+
+def last_fetched_commit(instance: dg.DagsterInstance, suite: str, version: str) -> str | None:
+    """The commit recorded by the latest materialization of `<suite>_raw` for a round."""
+    records = instance.fetch_materializations(
+        dg.AssetRecordsFilter(asset_key=dg.AssetKey(f"{suite}_raw"), asset_partitions=[version]),
+        limit=1,
+    ).records
+    if not records:
+        return None
+    mat = records[0].asset_materialization
+    value = mat.metadata.get("commit") if mat else None
+    return getattr(value, "value", None)
+
+
+def changed_round_requests(
+    instance: dg.DagsterInstance, suites=SUITES, when=None
+) -> list[dg.RunRequest]:
+    """Run requests for partitions whose remote ref points elsewhere than last fetched."""
+    stamp = when.strftime("%Y%m%d") if when else "now"
+    out = []
+    for suite in suites:
+        for v in instance.get_dynamic_partitions(PARTITIONS[suite].name):
+            rnd = registry.round_for(suite, v)
+            url = download.repo_url(settings.git_base(), rnd.owner, rnd.repo_name)
+            try:
+                head = download.resolve_ref(url, rnd.ref)
+            except FetchError:
+                continue  # unreachable today: keep what was built
+            last = last_fetched_commit(instance, suite, v)
+            if last is not None and last != head:
+                out += _round_requests(suite, [v], f"refresh-{head[:12]}-{stamp}")
+    return out
+
+
+def automation_sensor(target: dg.AssetSelection) -> dg.AutomationConditionSensorDefinition:
+    """Evaluates the downstream assets' conditions; starts running (the default one does not)."""
+    return dg.AutomationConditionSensorDefinition(
+        "mlperf_automation",
+        target=target,
+        default_status=default_status(),
+        minimum_interval_seconds=30,
+        description="Rebuilds metrics and figures after any round partition changes.",
+    )
+
+
+# Unpartitioned downstream: update after any round partition changes, even while a
+# registered round is missing or failed (plain eager() would wait for every partition).
+DOWNSTREAM = dg.AutomationCondition.eager().without(~dg.AutomationCondition.any_deps_missing())
