@@ -35,7 +35,6 @@ def make_definitions() -> dg.Definitions:
             dg.define_asset_job(
                 round_job_name(suite),
                 selection=dg.AssetSelection.assets(*suite_assets),
-                partitions_def=PARTITIONS[suite],
                 description=f"Fetch and tabulate one {suite} round.",
             )
         )
