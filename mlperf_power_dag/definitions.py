@@ -5,7 +5,6 @@ from __future__ import annotations
 import warnings
 
 import dagster as dg
-from dagster_duckdb_pandas import DuckDBPandasIOManager
 
 from mlperf_power_dag import settings
 from mlperf_power_dag.defs.automation import (
@@ -13,7 +12,7 @@ from mlperf_power_dag.defs.automation import (
     build_sensors_and_schedules,
     round_job_name,
 )
-from mlperf_power_dag.defs.partitions import PARTITIONS
+from mlperf_power_dag.defs.io import WarehouseIOManager
 from mlperf_power_dag.defs.rounds import round_assets
 from mlperf_power_dag.schemas import InferenceResults, TinyResults, TrainingResults
 
@@ -51,7 +50,7 @@ def make_definitions() -> dg.Definitions:
         + [automation_sensor(dg.AssetSelection.all() - round_selection)],
         schedules=[s for s in triggers if isinstance(s, dg.ScheduleDefinition)],
         resources={
-            "io_manager": DuckDBPandasIOManager(
+            "io_manager": WarehouseIOManager(
                 database=str(settings.warehouse_path()), schema="mlperf"
             )
         },
