@@ -77,6 +77,7 @@ def read_summary_round(
         entries = []
 
     halves: dict[tuple[str, str], dict[str, list[tuple[int, dict, dict]]]] = {}
+    copies: dict[str, list[dict]] = {}
     for i, entry in enumerate(entries):
         ident = text(entry.get("ID")) or f"entry {i}"
         missing = [f for f in _REQUIRED if text(entry.get(f)) is None]
@@ -100,6 +101,14 @@ def read_summary_round(
                 loc, "no_result", f"{name} {ident}: no Performance_Result or Power_Result"
             )
             continue
+        if any(entry == seen for seen in copies.get(loc, [])):
+            problems.flag(
+                loc,
+                "duplicate_row",
+                f"{name} {ident}: identical copy of an earlier object for {loc}; counted once",
+            )
+            continue
+        copies.setdefault(loc, []).append(entry)
         for cat in cats:
             h = halves.setdefault((cat, loc), {})
             if perf is not None:
@@ -141,26 +150,20 @@ def _single(
     name: str,
     problems: ProblemLog,
 ) -> tuple[int, dict, dict] | None | bool:
-    """The one distinct half among `items`: None if none, False if they disagree."""
+    """The single half among `items`: None if none, False (counted) if there are several."""
     if not items:
         return None
     distinct = {tuple(sorted(part.items())) for _, _, part in items}
     if len(items) > 1:
         ids = [text(e.get("ID")) or f"entry {i}" for i, e, _ in items]
-        if len(distinct) > 1:
-            problems.skip(
-                loc,
-                "conflicting_rows",
-                f"{name}: {len(items)} different {what} "
-                f"values for {cat} {loc} ({', '.join(ids)}); result skipped",
-            )
-            return False
-        problems.flag(
+        detail = "different" if len(distinct) > 1 else "separate"
+        problems.skip(
             loc,
-            "duplicate_row",
-            f"{name}: {what} of {cat} {loc} given "
-            f"{len(items)} times ({', '.join(ids)}); counted once",
+            "conflicting_rows",
+            f"{name}: {len(items)} {detail} {what} "
+            f"objects for {cat} {loc} ({', '.join(ids)}); result skipped",
         )
+        return False
     return items[0]
 
 
