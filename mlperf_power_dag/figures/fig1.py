@@ -1,0 +1,147 @@
+"""Figure 1: best inference throughput per benchmark over rounds against Moore's law."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+
+from mlperf_power_dag.figures.common import (
+    MARKERS,
+    FigureData,
+    concat_long,
+    empty_message,
+    label,
+    log_axis,
+    new_figure,
+    styled,
+    to_num,
+    version_axis,
+)
+from mlperf_power_dag.metrics import best_per_round, round_dates, round_order, round_rank
+
+MOORE = "Moore's law"
+EXTRA = ["x_date", "value", "relative", "source_path"]
+
+
+@dataclass
+class Fig1Params:
+    """Best Offline throughput per benchmark and round (all results, with or without power)."""
+
+    category: str | None = "datacenter"
+    division: str | None = "closed"
+    scenario: str = "Offline"
+    benchmarks: tuple[str, ...] = (
+        "resnet50",
+        "retinanet",
+        "3d-unet-99",
+        "dlrm-99",
+        "dlrm-v2-99",
+        "gptj-99",
+        "stable-diffusion-xl",
+    )
+    doubling_years: float = 2.0
+    start_round: str = "v0.5"  # the Moore curve's origin (value 1)
+
+
+def moore(date: pd.Timestamp, origin: pd.Timestamp, doubling_years: float) -> float:
+    """Moore's-law factor at `date`: 2 ** (years since origin / doubling period)."""
+    years = (pd.Timestamp(date) - pd.Timestamp(origin)).days / 365.25
+    return float(2.0 ** (years / doubling_years))
+
+
+def build_fig1(results: pd.DataFrame, params: Fig1Params | None = None) -> FigureData:
+    """Best samples/s per benchmark and round, normalized to the benchmark's first round and
+    placed on the Moore curve at that round."""
+    p = params or Fig1Params()
+    dates = round_dates()
+    origin = dates[p.start_round]
+    best = best_per_round(
+        results,
+        "samples_per_second",
+        category=p.category,
+        division=p.division,
+        scenario=p.scenario,
+        benchmarks=p.benchmarks,
+    )
+    notes = []
+    if best.excluded:
+        notes.append(f"{best.excluded} results excluded: samples_per_second NaN, inf or <= 0")
+    df = best.frame
+    df = df[df["round"].map(lambda v: round_rank([v])[0] >= round_rank([p.start_round])[0])]
+    missing = [b for b in p.benchmarks if b not in set(df["benchmark"])]
+    if missing:
+        notes.append(f"no usable results for: {', '.join(missing)}")
+    parts = []
+    for bench in p.benchmarks:
+        grp = df[df["benchmark"] == bench]
+        if grp.empty:
+            continue
+        if len(grp) == 1:
+            notes.append(f"{bench}: one round only ({grp['round'].iloc[0]}), a single point")
+        first = grp.iloc[0]
+        start = moore(dates[first["round"]], origin, p.doubling_years)
+        rel = grp["value"] / first["value"]
+        parts.append(
+            grp.assign(
+                series=label(bench),
+                x=grp["round"],
+                y=rel * start,
+                relative=rel,
+                x_date=grp["round"].map(lambda v: dates[v].date().isoformat()),
+            )
+        )
+    last = max((round_rank([r])[0] for r in df["round"]), default=None)
+    versions = [
+        v
+        for v in round_order()
+        if v in dates
+        and round_rank([v])[0] >= round_rank([p.start_round])[0]
+        and (last is None or round_rank([v])[0] <= last)
+    ]
+    curve = pd.DataFrame(
+        {
+            "series": MOORE,
+            "x": versions,
+            "y": [moore(dates[v], origin, p.doubling_years) for v in versions],
+            "x_date": [dates[v].date().isoformat() for v in versions],
+        }
+    )
+    frame = concat_long([*parts, curve], EXTRA)
+    meta = {"benchmarks": [b for b in p.benchmarks if b not in missing]}
+    return FigureData("fig1", frame, notes, meta)
+
+
+@styled
+def render_fig1(data: FigureData) -> Figure:
+    """Normalized performance per benchmark (log2) with the Moore's-law curve."""
+    fig, ax = new_figure(2.5)
+    df = data.frame
+    dates = round_dates()
+    bench_rows = df[df["series"] != MOORE]
+    if bench_rows.empty:
+        empty_message(ax, "no data")
+        return fig
+    log_axis(ax, 2)
+    for i, bench in enumerate(data.meta.get("benchmarks", [])):
+        grp = df[df["benchmark"] == bench]
+        xs = [to_num(dates[v]) for v in grp["x"]]
+        ax.plot(xs, grp["y"].astype(float), marker=MARKERS[i % len(MARKERS)], label=label(bench))
+    curve = df[df["series"] == MOORE]
+    ax.plot(
+        [to_num(dates[v]) for v in curve["x"]],
+        curve["y"].astype(float),
+        marker="o",
+        color="gold",
+        label=MOORE,
+        zorder=1,
+    )
+    top = float(np.nanmax(df["y"].astype(float)))
+    ax.set_ylim(0.8, 2 ** np.ceil(np.log2(top * 1.1)))
+    version_axis(ax, list(curve["x"]), xlabel="MLPerf Inference version")
+    ax.set_ylabel("Normalized performance")
+    ax.grid(True, axis="y")
+    ax.legend(loc="upper left", ncol=2)
+    return fig

@@ -1,0 +1,105 @@
+"""Figure 9: BERT-99.9 efficiency relative to BERT-99 on comparable systems over rounds."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+
+from mlperf_power_dag.figures.common import (
+    FigureData,
+    concat_long,
+    empty_message,
+    new_figure,
+    styled,
+)
+from mlperf_power_dag.metrics import check_systems, same_system_pairs, sort_rounds
+
+# The NVIDIA DGX system with 8 accelerators, MaxQ, TensorRT, of each round with power.
+DGX_MAXQ = {
+    "v1.0": "DGX-A100_A100-SXM-80GBx8_TRT_MaxQ",
+    "v1.1": "DGX-A100_A100-SXM-80GBx8_TRT_MaxQ",
+    "v2.0": "DGX-A100_A100-SXM-80GBx8_TRT_MaxQ",
+    "v2.1": "DGX-A100_A100-SXM-80GBx8_TRT_MaxQ",
+    "v3.0": "DGX-A100_A100-SXM-80GBx8_TRT_MaxQ",
+    "v3.1": "DGX-H100_H100-SXM-80GBx8_TRT_MaxQ",
+    "v4.0": "DGX-H100_H100-SXM-80GBx8_TRT_MaxQ",
+}
+EXTRA = ["efficiency", "system_name", "source_path"]
+
+
+@dataclass
+class Fig9Params:
+    """One system per round (round -> system id) and the two accuracy targets compared."""
+
+    systems: dict[str, str] = field(default_factory=lambda: dict(DGX_MAXQ))
+    category: str = "datacenter"
+    division: str | None = "closed"
+    scenario: str = "Offline"
+    a: str = "bert-99"
+    b: str = "bert-99.9"
+
+
+def build_fig9(results: pd.DataFrame, params: Fig9Params | None = None) -> FigureData:
+    """Per chosen (round, system): samples/J of `b` divided by samples/J of `a` (a = 1)."""
+    p = params or Fig9Params()
+    check_systems(results, p.systems, category=p.category, division=p.division)
+    m = same_system_pairs(
+        results, p.a, p.b, category=p.category, division=p.division, scenario=p.scenario
+    )
+    chosen = pd.DataFrame(list(p.systems.items()), columns=["round", "system"])
+    pairs = m.frame.merge(chosen, on=["round", "system"]) if not m.frame.empty else m.frame
+    notes = []
+    for version, system in p.systems.items():
+        if pairs.empty or not ((pairs["round"] == version) & (pairs["system"] == system)).any():
+            notes.append(
+                f"{version} {system}: no usable {p.a} and {p.b} {p.scenario} pair with power"
+            )
+    parts = []
+    if not pairs.empty:
+        pairs = sort_rounds(pairs)
+        for bench, eff, y, path in (
+            (p.a, "efficiency_a", np.ones(len(pairs)), "source_path_a"),
+            (p.b, "efficiency_b", pairs["ratio"], "source_path_b"),
+        ):
+            parts.append(
+                pairs.assign(
+                    series=bench,
+                    x=pairs["round"],
+                    y=y,
+                    benchmark=bench,
+                    efficiency=pairs[eff],
+                    source_path=pairs[path],
+                )
+            )
+    frame = concat_long(parts, EXTRA)
+    return FigureData("fig9", frame, notes, {"a": p.a, "b": p.b})
+
+
+@styled
+def render_fig9(data: FigureData) -> Figure:
+    """Grouped bars per round: `a` at 1.0 and `b` relative to it."""
+    fig, ax = new_figure(2.0)
+    df = data.frame
+    if df.empty:
+        empty_message(ax, "no data")
+        return fig
+    a, b = data.meta["a"], data.meta["b"]
+    versions = list(dict.fromkeys(df["x"]))
+    xs = np.arange(len(versions))
+    width = 0.36
+    for off, bench, color, name in (
+        (-0.5, a, "lightblue", f"{a.upper()} (lower accuracy)"),
+        (0.5, b, "lightcoral", f"{b.upper()} (higher accuracy)"),
+    ):
+        ys = df[df["series"] == bench].set_index("x")["y"].reindex(versions).astype(float)
+        ax.bar(xs + off * width, ys, width=width, color=color, label=name)
+    ax.set_xticks(xs)
+    ax.set_xticklabels(versions)
+    ax.set_ylim(0, 1.25)
+    ax.set_xlabel("MLPerf Inference version")
+    ax.set_ylabel(f"Samples/J normalized\nto {a.upper()}")
+    ax.legend(loc="upper center", ncol=2, bbox_to_anchor=(0.5, 1.0))
+    return fig

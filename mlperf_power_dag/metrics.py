@@ -1,0 +1,414 @@
+"""Efficiency metrics over the tidy inference results: best per round, trends and pairs.
+
+Pure pandas. Every function keeps the provenance of the results it reports (round,
+submitter, system, benchmark, scenario, division, source path) and counts, never hides, the
+values it cannot use (NaN, inf or non-positive efficiencies).
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from mlperf_power_dag.catalog import rounds, version_tuple
+
+# Columns that identify the result a number came from.
+PROVENANCE = [
+    "round",
+    "category",
+    "division",
+    "submitter",
+    "system",
+    "system_name",
+    "benchmark",
+    "scenario",
+    "source_path",
+]
+
+# What makes two results "the same hardware" (besides benchmark, scenario, category, division).
+HARDWARE_KEY = ["submitter", "accelerator", "accelerators", "host_processor"]
+
+
+@dataclass
+class Metric:
+    """A metric table plus how many input values were unusable, and why.
+
+    Unpacks as ``frame, excluded = metric``.
+    """
+
+    frame: pd.DataFrame
+    excluded: int = 0
+    notes: list[str] = field(default_factory=list)
+
+    def __iter__(self) -> Iterator:
+        return iter((self.frame, self.excluded))
+
+
+def round_order(suite: str = "inference") -> list[str]:
+    """Catalog versions of a suite, oldest first."""
+    return [r.version for r in rounds(suite)]
+
+
+def round_dates(suite: str = "inference") -> dict[str, pd.Timestamp]:
+    """Publication date of each catalog round of a suite (rounds without a date left out)."""
+    return {r.version: pd.Timestamp(r.date) for r in rounds(suite) if r.date is not None}
+
+
+def round_rank(versions: Iterable[str], suite: str = "inference") -> list[int]:
+    """Sort key of versions: their position in the catalog (unknown ones after, by number)."""
+    order = {v: i for i, v in enumerate(round_order(suite))}
+    out = []
+    for v in versions:
+        if v in order:
+            out.append(order[v])
+        else:
+            t = (*version_tuple(v), 0)
+            out.append(10_000 + t[0] * 100 + t[1])
+    return out
+
+
+def sort_rounds(df: pd.DataFrame, column: str = "round", suite: str = "inference") -> pd.DataFrame:
+    """Rows sorted by the catalog order of a round column (stable)."""
+    if df.empty:
+        return df
+    key = pd.Series(round_rank(df[column].astype(str), suite), index=df.index)
+    return df.assign(_rk=key).sort_values("_rk", kind="stable").drop(columns="_rk")
+
+
+def select(
+    results: pd.DataFrame,
+    *,
+    category: str | None = "datacenter",
+    division: str | None = "closed",
+    scenario: str | None = "Offline",
+    benchmarks: Sequence[str] | None = None,
+    valid_only: bool = True,
+) -> pd.DataFrame:
+    """Rows of InferenceResults in one category/division/scenario; None means any."""
+    mask = pd.Series(True, index=results.index)
+    if valid_only:
+        mask &= results["valid"].astype(bool)
+    if category is not None:
+        mask &= results["category"] == category
+    if division is not None:
+        mask &= results["division"] == division
+    if scenario is not None:
+        mask &= results["scenario"] == scenario
+    if benchmarks is not None:
+        mask &= results["benchmark"].isin(list(benchmarks))
+    return results.loc[mask].copy()
+
+
+def efficiency(results: pd.DataFrame) -> pd.Series:
+    """Samples per joule of each row: the reported value, else samples/s divided by watts."""
+    spj = pd.to_numeric(results["samples_per_joule"], errors="coerce").astype(float)
+    sps = pd.to_numeric(results["samples_per_second"], errors="coerce").astype(float)
+    pw = pd.to_numeric(results["power_w"], errors="coerce").astype(float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        derived = sps / pw
+    return spj.where(spj.notna(), derived)
+
+
+def has_power(results: pd.DataFrame) -> pd.Series:
+    """True for results measured with power (a power or an efficiency value is present)."""
+    return results["power_w"].notna() | results["samples_per_joule"].notna()
+
+
+def usable(values: pd.Series) -> pd.Series:
+    """True where a value is finite and strictly positive."""
+    v = pd.to_numeric(values, errors="coerce").astype(float)
+    return pd.Series(np.isfinite(v.to_numpy()) & (v.to_numpy() > 0), index=values.index)
+
+
+def clean(df: pd.DataFrame, column: str) -> Metric:
+    """Drop rows whose `column` is NaN, inf or non-positive; report how many were dropped."""
+    ok = usable(df[column]) if len(df) else pd.Series(dtype=bool)
+    return Metric(df.loc[ok].copy() if len(df) else df.copy(), int((~ok).sum()) if len(df) else 0)
+
+
+def best_per_group(
+    frame: pd.DataFrame,
+    value: str,
+    by: Sequence[str] = ("benchmark", "round"),
+) -> Metric:
+    """The row with the largest usable `value` per group, ties broken by submitter and system.
+
+    Works on any table with the `by` columns (inference, tiny, training). The result keeps
+    every input column and adds `value` as column ``value``.
+    """
+    cleaned = clean(frame, value)
+    df = cleaned.frame.assign(value=pd.to_numeric(cleaned.frame[value]).astype(float))
+    tie = [c for c in ("submitter", "system") if c in df.columns]
+    df = df.sort_values(["value", *tie], ascending=[False] + [True] * len(tie), kind="stable")
+    best = df.drop_duplicates(list(by), keep="first").reset_index(drop=True)
+    return Metric(best, cleaned.excluded)
+
+
+def best_per_round(
+    results: pd.DataFrame,
+    metric: str = "efficiency",
+    *,
+    category: str | None = "datacenter",
+    division: str | None = "closed",
+    scenario: str = "Offline",
+    benchmarks: Sequence[str] | None = None,
+    suite: str = "inference",
+) -> Metric:
+    """Best result per benchmark and round of InferenceResults, with the result that set it.
+
+    `metric` is "efficiency" (samples/J of the results with power, see `efficiency`) or a
+    numeric column such as "samples_per_second" (all results). Only valid results count.
+    Rows whose metric is NaN, inf or non-positive are excluded and counted.
+    """
+    rows = select(
+        results, category=category, division=division, scenario=scenario, benchmarks=benchmarks
+    )
+    if metric == "efficiency":
+        rows = rows.loc[has_power(rows)]
+        rows = rows.assign(efficiency=efficiency(rows))
+    best = best_per_group(rows, metric)
+    return Metric(sort_rounds(best.frame, suite=suite).reset_index(drop=True), best.excluded)
+
+
+def running_max(
+    best: pd.DataFrame,
+    value: str = "value",
+    by: str = "benchmark",
+    suite: str = "inference",
+) -> pd.DataFrame:
+    """Best-so-far over rounds per group, carrying the provenance of the result that set it.
+
+    Input: one row per (group, round), e.g. `best_per_round(...).frame`. Output: one row
+    per input row; ``x_round`` is the round plotted, ``round_best`` that round's own best,
+    ``value`` the running maximum, and every other column (round, submitter, system, ...)
+    describes the result that holds the maximum.
+    """
+    if best.empty:
+        return best.assign(x_round=pd.Series(dtype=str), round_best=pd.Series(dtype=float))
+    out = []
+    for _, grp in sort_rounds(best, suite=suite).groupby(by, sort=True):
+        holder = None
+        for _, row in grp.iterrows():
+            if holder is None or row[value] > holder[value]:
+                holder = row
+            rec = holder.copy()
+            rec["x_round"] = row["round"]
+            rec["round_best"] = row[value]
+            out.append(rec)
+    return pd.DataFrame(out).reset_index(drop=True)
+
+
+def normalize_to_first(
+    frame: pd.DataFrame,
+    value: str = "value",
+    by: str = "benchmark",
+    round_col: str = "x_round",
+    suite: str = "inference",
+) -> pd.DataFrame:
+    """Adds ``normalized``: `value` divided by the group's value in its first round."""
+    if frame.empty:
+        return frame.assign(normalized=pd.Series(dtype=float))
+    df = sort_rounds(frame, round_col, suite)
+    first = df.groupby(by, sort=False)[value].transform("first")
+    return df.assign(normalized=df[value] / first)
+
+
+def available_systems(
+    results: pd.DataFrame,
+    version: str,
+    *,
+    category: str | None = None,
+    division: str | None = None,
+) -> list[str]:
+    """Sorted system ids of a round (optionally one category/division), valid results only."""
+    rows = select(results, category=category, division=division, scenario=None)
+    return sorted(rows.loc[rows["round"] == version, "system"].unique())
+
+
+def check_systems(
+    results: pd.DataFrame,
+    systems: Mapping[str, str],
+    *,
+    category: str | None = None,
+    division: str | None = None,
+) -> None:
+    """Raise ValueError if a chosen (round -> system id) is not in that round's results."""
+    for version, system in systems.items():
+        avail = available_systems(results, version, category=category, division=division)
+        if system in avail:
+            continue
+        scope = ", ".join(x for x in (category, division) if x) or "any category"
+        if not avail:
+            raise ValueError(
+                f"system {system!r} not found: round {version} has no valid {scope} results"
+            )
+        close = difflib.get_close_matches(system, avail, n=3, cutoff=0.5)
+        hint = f" Closest: {', '.join(close)}." if close else ""
+        raise ValueError(
+            f"system {system!r} not found in round {version} ({scope}).{hint} "
+            f"Available systems of {version}: {', '.join(avail)}"
+        )
+
+
+def same_system_pairs(
+    results: pd.DataFrame,
+    a: str = "bert-99",
+    b: str = "bert-99.9",
+    *,
+    category: str | None = "datacenter",
+    division: str | None = "closed",
+    scenario: str = "Offline",
+) -> Metric:
+    """Results of benchmark `a` and `b` on the same system in the same round, one to one.
+
+    Columns: round, category, division, submitter, system, system_name, scenario,
+    efficiency_a, efficiency_b, source_path_a, source_path_b, ratio (b / a), pct_change
+    ((b - a) / a, %) and pct_drop (-pct_change). Pairs where either efficiency is unusable
+    are excluded and counted.
+    """
+    rows = select(results, category=category, division=division, scenario=scenario)
+    rows = rows.loc[has_power(rows)]
+    rows = rows.assign(efficiency=efficiency(rows))
+    key = ["round", "category", "division", "submitter", "system", "scenario"]
+    left = rows.loc[rows["benchmark"] == a, [*key, "system_name", "efficiency", "source_path"]]
+    right = rows.loc[rows["benchmark"] == b, [*key, "efficiency", "source_path"]]
+    pairs = left.merge(right, on=key, suffixes=("_a", "_b"), validate="one_to_one")
+    ok = usable(pairs["efficiency_a"]) & usable(pairs["efficiency_b"]) if len(pairs) else None
+    excluded = int((~ok).sum()) if ok is not None else 0
+    pairs = pairs.loc[ok] if ok is not None else pairs
+    pairs = pairs.assign(
+        ratio=pairs["efficiency_b"] / pairs["efficiency_a"],
+    )
+    pairs = pairs.assign(pct_change=(pairs["ratio"] - 1.0) * 100.0)
+    pairs = pairs.assign(pct_drop=-pairs["pct_change"])
+    return Metric(sort_rounds(pairs).reset_index(drop=True), excluded)
+
+
+def _norm_text(s: pd.Series) -> pd.Series:
+    return s.fillna("").astype(str).str.strip().str.replace(r"\s+", " ", regex=True).str.lower()
+
+
+def consecutive_pairs(
+    results: pd.DataFrame,
+    *,
+    category: str | None = "datacenter",
+    division: str | None = "closed",
+    scenario: str = "Offline",
+    benchmarks: Sequence[str] | None = None,
+    suite: str = "inference",
+) -> Metric:
+    """Same benchmark on the same hardware in consecutive rounds, one pair per hardware.
+
+    Same hardware: same submitter, accelerator model, accelerator count and host processor
+    (compared case- and space-insensitively). When a round has several results of one
+    hardware and benchmark (e.g. two software stacks), the most efficient one stands for it,
+    so each result takes part in at most one pair per direction and no pair is repeated.
+    Columns: benchmark, scenario, category, division, the hardware key, round_before,
+    round_after, system_before, system_after, efficiency_before, efficiency_after,
+    source_path_before, source_path_after, pct_change.
+    """
+    rows = select(
+        results, category=category, division=division, scenario=scenario, benchmarks=benchmarks
+    )
+    rows = rows.loc[has_power(rows)]
+    rows = rows.assign(efficiency=efficiency(rows))
+    cleaned = clean(rows, "efficiency")
+    df = cleaned.frame
+    notes: list[str] = []
+    if df.empty:
+        return Metric(pd.DataFrame(), cleaned.excluded, notes)
+    hw = ["benchmark", "scenario", "category", "division", *HARDWARE_KEY]
+    df = df.assign(
+        _acc=_norm_text(df["accelerator"]),
+        _n=df["accelerators"].astype("Int64").astype(str),
+        _host=_norm_text(df["host_processor"]),
+        _sub=_norm_text(df["submitter"]),
+    )
+    gkey = ["benchmark", "scenario", "category", "division", "_sub", "_acc", "_n", "_host"]
+    df = df.sort_values(["efficiency", "system"], ascending=[False, True], kind="stable")
+    reps = df.drop_duplicates([*gkey, "round"], keep="first")
+    reduced = len(df) - len(reps)
+    if reduced:
+        notes.append(
+            f"{reduced} results not paired: another result on the same hardware and benchmark "
+            "in the same round was more efficient"
+        )
+    order = round_order(suite)
+    nxt = {order[i]: order[i + 1] for i in range(len(order) - 1)}
+    reps = reps.assign(_next=reps["round"].map(nxt))
+    keep = [*gkey, "round", "_next", *hw[4:], "system", "efficiency", "source_path"]
+    before = reps[keep]
+    after = reps[[*gkey, "round", "system", "efficiency", "source_path"]]
+    pairs = before.merge(
+        after,
+        left_on=[*gkey, "_next"],
+        right_on=[*gkey, "round"],
+        suffixes=("_before", "_after"),
+        validate="one_to_one",
+    )
+    pairs = pairs.assign(
+        pct_change=(pairs["efficiency_after"] / pairs["efficiency_before"] - 1.0) * 100.0
+    )
+    cols = [
+        "benchmark",
+        "scenario",
+        "category",
+        "division",
+        *HARDWARE_KEY,
+        "round_before",
+        "round_after",
+        "system_before",
+        "system_after",
+        "efficiency_before",
+        "efficiency_after",
+        "source_path_before",
+        "source_path_after",
+        "pct_change",
+    ]
+    pairs = pairs[cols].sort_values(["benchmark", "system_before"], kind="stable")
+    pairs = sort_rounds(pairs, "round_before", suite)
+    return Metric(pairs.reset_index(drop=True), cleaned.excluded, notes)
+
+
+def system_series(
+    results: pd.DataFrame,
+    systems: Mapping[str, str],
+    *,
+    benchmark: str,
+    scenario: str = "Offline",
+    category: str | None = None,
+    division: str | None = "closed",
+    suite: str = "inference",
+) -> Metric:
+    """The result of one benchmark for a chosen system in each round (round -> system id).
+
+    Raises ValueError if a system is not in its round. A round where the system has no
+    valid result of the benchmark/scenario, or no usable efficiency, is left out and noted.
+    Columns: every InferenceResults column plus ``efficiency``.
+    """
+    check_systems(results, systems, category=category, division=division)
+    rows = select(
+        results, category=category, division=division, scenario=scenario, benchmarks=[benchmark]
+    )
+    rows = rows.assign(efficiency=efficiency(rows))
+    notes: list[str] = []
+    picked = []
+    excluded = 0
+    for version, system in systems.items():
+        hit = rows[(rows["round"] == version) & (rows["system"] == system)]
+        if hit.empty:
+            notes.append(f"{version} {system}: no valid {benchmark} {scenario} result")
+            continue
+        if len(hit) > 1:  # same result listed in two categories: identical numbers
+            hit = hit.sort_values("category").head(1)
+        if not usable(hit["efficiency"]).iloc[0]:
+            excluded += 1
+            notes.append(f"{version} {system}: {benchmark} {scenario} has no usable efficiency")
+            continue
+        picked.append(hit)
+    frame = pd.concat(picked, ignore_index=True) if picked else rows.head(0)
+    return Metric(sort_rounds(frame, suite=suite).reset_index(drop=True), excluded, notes)
