@@ -1,0 +1,137 @@
+"""Cross-check: matching and classes on small tables, and the fidelity of the real sources."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from mlperf_power_dag.crosscheck import CLASSES, compare, result_key, summarize
+from mlperf_power_dag.readers.inference_cmx import SPARSE_PATTERNS as CMX_PATTERNS
+from mlperf_power_dag.readers.inference_cmx import read_cmx_round
+from mlperf_power_dag.readers.inference_summary import SUMMARY_PATTERNS, read_summary_round
+from mlperf_power_dag.schemas import InferenceResults
+from mlperf_power_dag.tables import ProblemLog, finish
+
+COMMIT = "2" * 40
+
+
+def _row(system: str, scenario: str = "Offline", source: str = "tree", **kw) -> dict:
+    sc_dir = kw.pop("scenario_dir", scenario)
+    row = {
+        "round": "v9.0",
+        "category": "datacenter",
+        "division": "closed",
+        "submitter": "Acme",
+        "system": system,
+        "benchmark": "resnet50",
+        "benchmark_known": True,
+        "scenario": scenario,
+        "valid": True,
+        "performance": 100.0,
+        "performance_unit": "samples/s" if scenario == "Offline" else "ms",
+        "source": source,
+        "source_repo": "a/b",
+        "source_path": f"closed/Acme/results/{system}/resnet50/{sc_dir}",
+        "source_commit": COMMIT,
+    }
+    if scenario in ("Offline", "Server"):
+        row["power_w"] = 1000.0
+    else:
+        row["energy_per_query_j"] = 2.0
+    row.update(kw)
+    return row
+
+
+def test_result_key():
+    assert result_key("closed/Acme/results/Box_1/resnet50/Offline") == (
+        "closed/acme/results/box_1/resnet50/offline"
+    )
+    assert result_key("./closed/Acme/results/box/bert-99/server/performance/run_1") == (
+        "closed/acme/results/box/bert-99/server"
+    )
+    row = {"division": "open", "submitter": "A", "system": "S", "benchmark": "b",
+           "scenario": "Offline"}  # fmt: skip
+    assert result_key("elsewhere.json", row) == "open/a/results/s/b/offline"
+
+
+def test_classes_on_small_tables():
+    primary = finish(
+        [
+            _row("same"),
+            _row("close", power_w=1005.0),  # +0.5%
+            _row("perf", performance=103.0),
+            _row("off", power_w=1100.0),
+            _row("ms8", "MultiStream", energy_per_query_j=16.0),
+            _row("notrace", power_w=None),
+            _row("onlyp"),
+            _row("nopower_r"),
+            _row("case", scenario_dir="offline"),  # folder spelled in lower case
+            _row("nopower_both", power_w=None),
+        ],
+        InferenceResults,
+    )
+    reference = finish(
+        [
+            _row("same", source="cmx"),
+            _row("close", source="cmx"),
+            _row("perf", source="cmx"),
+            _row("off", source="cmx"),
+            _row("ms8", "MultiStream", source="cmx"),
+            _row("notrace", source="cmx"),
+            _row("onlyr", source="cmx"),
+            _row("nopower_r", source="cmx", power_w=None),
+            _row("case", source="cmx"),
+            _row("nopower_both", source="cmx", power_w=None),
+        ],
+        InferenceResults,
+    )
+    log = ProblemLog("inference", "v9.0")
+    log.flag("closed/Acme/results/notrace/resnet50/Offline", "missing_trace", "no spl.txt")
+    diff = compare(primary, reference, primary_problems=log.frame())
+    got = dict(zip(diff.system, diff["class"], strict=True))
+    assert got == {
+        "same": "agree",
+        "close": "agree",
+        "perf": "performance_differs",
+        "off": "power_differs",
+        "ms8": "factor_8",
+        "notrace": "no_power_in_primary",
+        "onlyp": "missing_in_reference",
+        "onlyr": "missing_in_primary",
+        "nopower_r": "no_power_in_reference",
+        "case": "agree",
+    }
+    assert set(got.values()) <= set(CLASSES)
+    close = diff[diff.system == "close"].iloc[0]
+    assert close.power_rel_diff == pytest.approx(0.005)
+    assert close.metric == "power_w"
+    assert diff[diff.system == "ms8"].iloc[0].metric == "energy_per_query_j"
+    assert diff[diff.system == "notrace"].iloc[0].primary_problems == "missing_trace"
+    s = summarize(diff)
+    # matched: same, close, perf, off, ms8, case; power within 1%: all but off and ms8.
+    assert s["matched"] == 6 and s["within_1pct"] == 4 and s["within_0_1pct"] == 3
+    assert s["share_within_1pct"] == pytest.approx(4 / 6)
+    assert (s["performance_compared"], s["performance_within_1pct"]) == (6, 5)
+    assert (s["only_primary"], s["only_reference"]) == (1, 1)
+    assert s["by_class"]["agree"] == 3 and sum(s["by_class"].values()) == len(diff) == 10
+
+
+def test_ambiguous_keys_are_not_joined():
+    # Two primary results whose folders differ only in case: never joined to one reference row.
+    a = _row("box")
+    b = _row("BOX", power_w=500.0)
+    primary = pd.concat([finish([a], InferenceResults), finish([b], InferenceResults)])
+    reference = finish([_row("box", source="cmx")], InferenceResults)
+    diff = compare(primary, reference)
+    assert sorted(diff["class"]) == ["ambiguous_key", "ambiguous_key", "missing_in_primary"]
+    assert summarize(diff)["matched"] == 0
+
+
+def test_summary_v41_against_cmx_v41(checkout):
+    """The two published tables of v4.1 agree on all 31 power results."""
+    root = checkout("inference_results_v4.1", list(SUMMARY_PATTERNS), ref="refs/pull/2/head")
+    summary = read_summary_round(root / "summary_results.json", "v4.1", "x/y", COMMIT)
+    cmx = read_cmx_round(checkout("cm4mlperf-results", list(CMX_PATTERNS)), "v4.1", "x/y", COMMIT)
+    s = summarize(compare(summary.results, cmx.results))
+    assert (s["matched"], s["within_0_1pct"], s["performance_within_1pct"]) == (31, 31, 31)
+    assert s["by_class"] == {"agree": 31}
