@@ -102,7 +102,7 @@ def concat_long(parts: Iterable[pd.DataFrame], extra: Sequence[str] = ()) -> pd.
     frames = [long_frame(p, extra) for p in parts if p is not None and not p.empty]
     if not frames:
         return long_frame(None, extra)
-    return pd.concat(frames, ignore_index=True)
+    return pd.concat([f.astype(object) for f in frames], ignore_index=True).infer_objects()
 
 
 def style() -> dict[str, Any]:

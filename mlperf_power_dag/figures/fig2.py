@@ -58,7 +58,9 @@ def _extremes(rows: pd.DataFrame, scale: str) -> tuple[list[pd.DataFrame], int]:
     good = rows.loc[ok].sort_values(["power", "submitter", "system"], kind="stable")
     if good.empty:
         return [], int((~ok).sum())
-    low, high = good.head(1), good.iloc[[len(good) - 1]]
+    low = good.head(1)
+    order = ["power", "submitter", "system"]
+    high = good.sort_values(order, ascending=[False, True, True], kind="stable").head(1)
     parts = [
         low.assign(series="min", x=scale, y=low["power"]),
         high.assign(series="max", x=scale, y=high["power"]),
