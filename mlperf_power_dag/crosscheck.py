@@ -31,6 +31,9 @@ missing_in_reference        a primary power result the reference lacks (e.g. CMX
                             v2.0 closed-power image classification and object detection)
 missing_in_primary          a reference power result the primary lacks (e.g. not in the
                             mirrored tree, or skipped by the tree reader)
+category_differs            the result folder is in both tables, but this category only in
+                            one (a system of both categories listed under one of them by the
+                            other source)
 ambiguous_key               several results of one table share a folder key; not matched
 ==========================  ==================================================================
 
@@ -56,6 +59,7 @@ CLASSES = (
     "no_power_in_reference",
     "missing_in_reference",
     "missing_in_primary",
+    "category_differs",
     "ambiguous_key",
 )
 
@@ -163,6 +167,15 @@ def compare(
         }
     )
     out["class"] = _classify(out, merged["_merge"], tol)
+    # Unmatched only in this category: the folder itself is matched in another one.
+    p_keys = set(zip(p.loc[~p_dup, "round"], p.loc[~p_dup, "key"], strict=True))
+    r_keys = set(zip(r.loc[~r_dup, "round"], r.loc[~r_dup, "key"], strict=True))
+    rk = list(zip(out["round"], out["key"], strict=True))
+    other = [
+        (c == "missing_in_reference" and k in r_keys) or (c == "missing_in_primary" and k in p_keys)
+        for c, k in zip(out["class"], rk, strict=True)
+    ]
+    out.loc[other, "class"] = "category_differs"
 
     amb = pd.concat(
         [_ambiguous(p[p_dup], "primary"), _ambiguous(r[r_dup], "reference")], ignore_index=True

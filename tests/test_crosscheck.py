@@ -67,6 +67,8 @@ def test_classes_on_small_tables():
             _row("nopower_r"),
             _row("case", scenario_dir="offline"),  # folder spelled in lower case
             _row("nopower_both", power_w=None),
+            _row("twocat"),
+            _row("twocat", category="edge"),  # the reference lists it as datacenter only
         ],
         InferenceResults,
     )
@@ -82,24 +84,27 @@ def test_classes_on_small_tables():
             _row("nopower_r", source="cmx", power_w=None),
             _row("case", source="cmx"),
             _row("nopower_both", source="cmx", power_w=None),
+            _row("twocat", source="cmx"),
         ],
         InferenceResults,
     )
     log = ProblemLog("inference", "v9.0")
     log.flag("closed/Acme/results/notrace/resnet50/Offline", "missing_trace", "no spl.txt")
     diff = compare(primary, reference, primary_problems=log.frame())
-    got = dict(zip(diff.system, diff["class"], strict=True))
+    got = dict(zip(diff.system + "/" + diff.category, diff["class"], strict=True))
     assert got == {
-        "same": "agree",
-        "close": "agree",
-        "perf": "performance_differs",
-        "off": "power_differs",
-        "ms8": "factor_8",
-        "notrace": "no_power_in_primary",
-        "onlyp": "missing_in_reference",
-        "onlyr": "missing_in_primary",
-        "nopower_r": "no_power_in_reference",
-        "case": "agree",
+        "same/datacenter": "agree",
+        "close/datacenter": "agree",
+        "perf/datacenter": "performance_differs",
+        "off/datacenter": "power_differs",
+        "ms8/datacenter": "factor_8",
+        "notrace/datacenter": "no_power_in_primary",
+        "onlyp/datacenter": "missing_in_reference",
+        "onlyr/datacenter": "missing_in_primary",
+        "nopower_r/datacenter": "no_power_in_reference",
+        "case/datacenter": "agree",
+        "twocat/datacenter": "agree",
+        "twocat/edge": "category_differs",
     }
     assert set(got.values()) <= set(CLASSES)
     close = diff[diff.system == "close"].iloc[0]
@@ -108,12 +113,13 @@ def test_classes_on_small_tables():
     assert diff[diff.system == "ms8"].iloc[0].metric == "energy_per_query_j"
     assert diff[diff.system == "notrace"].iloc[0].primary_problems == "missing_trace"
     s = summarize(diff)
-    # matched: same, close, perf, off, ms8, case; power within 1%: all but off and ms8.
-    assert s["matched"] == 6 and s["within_1pct"] == 4 and s["within_0_1pct"] == 3
-    assert s["share_within_1pct"] == pytest.approx(4 / 6)
-    assert (s["performance_compared"], s["performance_within_1pct"]) == (6, 5)
+    # matched: same, close, perf, off, ms8, case, twocat; within 1%: all but off and ms8.
+    assert s["matched"] == 7 and s["within_1pct"] == 5 and s["within_0_1pct"] == 4
+    assert s["share_within_1pct"] == pytest.approx(5 / 7)
+    assert (s["performance_compared"], s["performance_within_1pct"]) == (7, 6)
     assert (s["only_primary"], s["only_reference"]) == (1, 1)
-    assert s["by_class"]["agree"] == 3 and sum(s["by_class"].values()) == len(diff) == 10
+    assert s["by_class"]["agree"] == 4 and s["by_class"]["category_differs"] == 1
+    assert sum(s["by_class"].values()) == len(diff) == 12
 
 
 def test_ambiguous_keys_are_not_joined():
