@@ -192,6 +192,7 @@ def test_bad_input_is_counted_not_raised(tmp_path):
     loc2 = "closed/Acme/results/box2/resnet50/Offline"
     loc3 = "closed/Acme/results/box3/resnet50/Offline"
     loc4 = "closed/Acme/results/box4/resnet50/Offline"
+    loc5 = "closed/Acme/results/box5/resnet50/Offline"
     _write(
         tmp_path,
         _FOLDER,
@@ -205,6 +206,13 @@ def test_bad_input_is_counted_not_raised(tmp_path):
             _row(Location=loc3, Platform="box3", Result=2.0),  # conflicting performance
             _row(Location=loc4, Platform="box4", Result=None, Result_Power=9.0, Units="Watts"),
             _row(Location=None),
+            _row(
+                Location=loc5,
+                Platform="box5",
+                Result=0.0,
+                Result_Power=80.0,
+                Result_Power_Units="Watts",
+            ),
         ],
     )
     _write(tmp_path, _FOLDER, "b", b"[{not json")
@@ -223,6 +231,9 @@ def test_bad_input_is_counted_not_raised(tmp_path):
     box4 = _one(df, loc4)
     assert box4.power_w == 9.0 and pd.isna(box4.performance)
     assert loc3 not in set(df.source_path)
+    box5 = _one(df, loc5)  # 0 samples/s: no efficiency, no crash on the schema's > 0
+    assert (box5.samples_per_second, box5.power_w) == (0.0, 80.0)
+    assert pd.isna(box5.samples_per_joule)
     kinds = problems.groupby("kind").size().to_dict()
     assert kinds == {
         "bad_accelerator_count": 1,

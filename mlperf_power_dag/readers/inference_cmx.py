@@ -360,7 +360,7 @@ def _result_row(
         "tokens_per_sample": None,
         "power_w": power_w,
         "energy_per_query_j": energy_j,
-        "samples_per_joule": sps / power_w if sps is not None and power_w else None,
+        "samples_per_joule": sps / power_w if sps and power_w else None,
         "source": CMX,
         "source_repo": source_repo,
         "source_path": loc,

@@ -309,7 +309,7 @@ def _result_row(
         "tokens_per_sample": tps,
         "power_w": power_w,
         "energy_per_query_j": energy_j,
-        "samples_per_joule": sps / power_w if sps is not None and power_w else None,
+        "samples_per_joule": sps / power_w if sps and power_w else None,
         "source": SUMMARY,
         "source_repo": source_repo,
         "source_path": loc,
