@@ -317,12 +317,8 @@ def read_tiny_round(
             continue
         slot[role] = rel
 
-    if mac_forks:
-        problems.skip(
-            mac_forks[0],
-            "mac_resource_fork",
-            f"{len(mac_forks)} mac resource-fork file(s) (._*) ignored, e.g. {mac_forks[0]}",
-        )
+    for rel in mac_forks:
+        problems.skip(rel, "mac_resource_fork", f"{rel}: mac resource-fork file (._*) ignored")
 
     system_meta = _system_metadata(results.values(), systems, problems)
     energy_systems = {
@@ -475,7 +471,8 @@ def _performance(
         problems.flag(
             rel,
             "median_recomputed",
-            f"{rel}: no 'Median throughput' line; median of {len(run.windows)} window(s) used",
+            f"{rel}: no 'Median throughput' line; median of "
+            f"{sum(w.is_perf_complete for w in run.windows)} window(s) used",
         )
     elif (
         run.median_ips is not None
@@ -538,7 +535,8 @@ def _energy(
         problems.flag(
             rel,
             "median_recomputed",
-            f"{rel}: no 'Median energy cost' line; median of {len(run.windows)} window(s) used",
+            f"{rel}: no 'Median energy cost' line; median of "
+            f"{sum(w.is_energy_complete for w in run.windows)} window(s) used",
         )
     elif (
         run.median_uj is not None
