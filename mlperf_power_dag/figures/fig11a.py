@@ -97,6 +97,7 @@ def render_fig11a(data: FigureData) -> Figure:
     ax.axhline(1.0, color="gray", linestyle="--", linewidth=0.6)
     ax.set_xticks(xs)
     ax.set_xticklabels(versions)
+    ax.set_xlim(-0.6, max(len(versions), 2) - 0.4)
     ax.set_ylim(0, max(2.0, top * 1.35))
     ax.set_xlabel(f"MLPerf Inference version ({data.meta.get('benchmark', '')})")
     ax.set_ylabel("Normalized to first round")

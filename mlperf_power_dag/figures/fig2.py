@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 from matplotlib.figure import Figure
+from matplotlib.patches import Patch
 
 from mlperf_power_dag.figures.common import (
     FigureData,
@@ -84,6 +85,7 @@ def build_fig2(
         inputs["Tiny"] = None
     else:
         t = tiny if p.division is None else tiny[tiny["division"] == p.division]
+        t = t[t["power_w"].notna() | t["energy_per_inference_uj"].notna()]  # energy runs
         inputs["Tiny"] = t.assign(power=tiny_power(t), scenario="SingleStream")
     for scale, category in (("Edge", "edge"), ("Datacenter", "datacenter")):
         rows = select(results, category=category, division=p.division, scenario=p.scenario)
@@ -131,13 +133,14 @@ def render_fig2(data: FigureData) -> Figure:
         for j, series in enumerate(("min", "max")):
             row = df[(df["x"] == scale) & (df["series"] == series)]
             if row.empty:
+                if j == 0:
+                    ax.text(i, 0.5, "no data", transform=ax.get_xaxis_transform(), ha="center")
                 continue
             y = float(row["y"].iloc[0])
             x = i + (j - 0.5) * width
             ax.bar(x, y, width=width, color=COLORS[scale][j])
             ax.text(x, y * 1.25, si_watts(y), ha="center", va="bottom", fontsize=5)
-    ax.bar([], [], color="dimgray", label="Minimum")
-    ax.bar([], [], color="lightgray", label="Maximum")
+    handles = [Patch(color="dimgray", label="Minimum"), Patch(color="lightgray", label="Maximum")]
     scales = list(data.meta.get("scales", SCALES))
     ax.set_xticks(range(len(scales)))
     ax.set_xticklabels(scales)
@@ -146,5 +149,5 @@ def render_fig2(data: FigureData) -> Figure:
     ax.set_ylim(ys.min() / 4, ys.max() * 20)
     ax.set_xlabel("System type")
     ax.set_ylabel("Power (W)")
-    ax.legend(loc="upper left")
+    ax.legend(handles=handles, loc="upper left")
     return fig

@@ -98,6 +98,7 @@ def render_fig9(data: FigureData) -> Figure:
         ax.bar(xs + off * width, ys, width=width, color=color, label=name)
     ax.set_xticks(xs)
     ax.set_xticklabels(versions)
+    ax.set_xlim(-0.6, max(len(versions), 2) - 0.4)
     ax.set_ylim(0, 1.25)
     ax.set_xlabel("MLPerf Inference version")
     ax.set_ylabel(f"Samples/J normalized\nto {a.upper()}")
