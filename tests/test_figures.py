@@ -296,3 +296,45 @@ def test_fig11a_normalized_series(results, tmp_path):
     check_saved(render_fig11a(data), data, tmp_path, "fig11a")
     with pytest.raises(ValueError, match="Available systems of v2.0"):
         build_fig11a(results, Fig11aParams(systems={"v2.0": "r282"}))
+
+
+# --- Real data: the CMX power rows of v3.1 and v4.0 from the offline mirror -------------
+
+CMX_POWER_OFFLINE = [
+    f"experiment/mlperf-inference--{v}--*closed-power*offline/*/cm-result.json"
+    for v in ("v3.1", "v4.0")
+]
+
+
+@pytest.fixture(scope="module")
+def cmx_power(checkout) -> pd.DataFrame:
+    from mlperf_power_dag.readers.inference_cmx import read_cmx_round
+
+    root = checkout("cm4mlperf-results", CMX_POWER_OFFLINE)
+    tables = [
+        read_cmx_round(root, v, "mlcommons/cm4mlperf-results", SHA).results
+        for v in ("v3.1", "v4.0")
+    ]
+    return pd.concat(tables, ignore_index=True)
+
+
+def test_real_fig9_dgx_h100_bert_ratio(cmx_power):
+    systems = {v: s for v, s in Fig9Params().systems.items() if v in ("v3.1", "v4.0")}
+    data = build_fig9(cmx_power, Fig9Params(systems=systems))
+    b = data.frame[data.frame["series"] == "bert-99.9"].set_index("x")
+    # NVIDIA DGX-H100 8x H100-SXM-80GB MaxQ: bert-99.9 / bert-99 samples per joule.
+    assert b.loc["v3.1", "y"] == pytest.approx(0.8499, abs=5e-4)
+    assert b.loc["v4.0", "y"] == pytest.approx(0.8540, abs=5e-4)
+    assert set(b["system"]) == {"DGX-H100_H100-SXM-80GBx8_TRT_MaxQ"}
+    with pytest.raises(ValueError, match="Closest: DGX-H100_H100-SXM-80GBx8_TRT_MaxQ"):
+        build_fig9(cmx_power, Fig9Params(systems={"v4.0": "DGX-H100_H100-SXM-80GBx8_TRT"}))
+
+
+def test_real_fig7_dgx_h100_energy_per_sample(cmx_power, tmp_path):
+    data = build_fig7(cmx_power)
+    bars = data.frame[data.frame["series"] == "energy per sample"].set_index("benchmark")
+    assert bars.loc["resnet50", "y"] == pytest.approx(4115.419 / 473737, rel=1e-4)
+    assert bars.loc["stable-diffusion-xl", "y"] == pytest.approx(4751.583 / 9.64827, rel=1e-4)
+    assert "bert-99" not in bars.index and "bert-99.9" in bars.index  # higher accuracy kept
+    assert list(bars["y"]) == sorted(bars["y"], reverse=True)
+    check_saved(render_fig7(data), data, tmp_path, "fig7")
