@@ -15,6 +15,7 @@ matplotlib.use("Agg")
 
 import matplotlib.dates as mdates  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from matplotlib.axes import Axes  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
@@ -197,6 +198,19 @@ def log_axis(ax: Axes, base: int = 10, axis: str = "y") -> None:
         target.set_minor_formatter(NullFormatter())
     else:
         target.set_major_locator(LogLocator(base=base))
+
+
+def tidy_log_labels(ax: Axes) -> None:
+    """After plotting: label minor ticks of a log y axis only when it spans < 1.5 decades."""
+    if ax.get_yscale() != "log":
+        return
+    lo, hi = ax.get_ylim()
+    if lo > 0 and np.log10(hi / lo) < 1.5:
+        plain = FuncFormatter(lambda v, _: f"{v:g}")
+        ax.yaxis.set_major_formatter(plain)
+        ax.yaxis.set_minor_formatter(plain)
+    else:
+        ax.yaxis.set_minor_formatter(NullFormatter())
 
 
 def empty_message(ax: Axes, text: str) -> None:

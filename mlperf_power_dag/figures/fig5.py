@@ -21,6 +21,7 @@ from mlperf_power_dag.figures.common import (
     long_frame,
     new_figure,
     styled,
+    tidy_log_labels,
     to_num,
     version_axis,
 )
@@ -209,6 +210,7 @@ def render_trend(data: FigureData) -> Figure:
     ax.set_ylabel(data.meta.get("ylabel", "Normalized"))
     ax.grid(True, axis="y", which="major")
     ax.legend(title="Benchmark", loc="upper left", ncol=1 if len(versions) < 3 else 2)
+    tidy_log_labels(ax)
     return fig
 
 
