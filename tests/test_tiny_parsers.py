@@ -290,18 +290,31 @@ def test_energy_from_results_json_bad_trials():
             "power": {"samples": [1.0] * 9, "timestamps": [["00", 1], ["02", 5]]},
         },
     ]
+    broken.append(
+        {
+            "infer": {"iterations": 5},
+            "power": {"samples": [1.0, None, "x"], "timestamps": [["00", 0], ["01", 3]]},
+        }
+    )
     je = energy_from_results_json(broken)
     assert je.trials_uj == []
-    assert [i.kind for i in je.issues] == ["bad_json", "bad_json", "bad_json"]
+    assert [i.kind for i in je.issues] == ["bad_json"] * 4
+    assert "non-numeric" in je.issues[3].message
     assert energy_from_results_json({"not": "a list"}).issues[0].kind == "bad_json"
 
 
 def test_throughputs_from_results_json():
     vals, issues = throughputs_from_results_json(
-        [{"infer": {"throughput": 2.5}}, {"infer": {"throughput": 3.5}}, {"error": "error 2"}]
+        [
+            {"infer": {"throughput": 2.5}},
+            {"infer": {"throughput": 3.5}},
+            {"error": "error 2"},
+            {"infer": "garbage"},
+            "not a window",
+        ]
     )
     assert vals == [2.5, 3.5]
-    assert [i.kind for i in issues] == ["runner_error"]
+    assert [i.kind for i in issues] == ["runner_error", "bad_json", "bad_json"]
 
 
 def test_agrees_uses_the_printed_precision():

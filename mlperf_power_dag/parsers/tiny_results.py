@@ -591,7 +591,11 @@ def energy_from_results_json(
         if len(idx) < 2 or iterations <= 0 or not (0 <= idx[-2] < idx[-1] <= len(samples)):
             out.issues.append(Issue("bad_json", f"trial {i}: no measured span"))
             continue
-        total_j = float(sum(samples[idx[-2] : idx[-1]]))
+        try:
+            total_j = math.fsum(float(x) for x in samples[idx[-2] : idx[-1]])
+        except (TypeError, ValueError):
+            out.issues.append(Issue("bad_json", f"trial {i}: non-numeric energy samples"))
+            continue
         out.trials_uj.append(total_j / iterations * 1e6)
         out.trial_seconds.append((idx[-1] - idx[-2]) / sample_hz)
     return out
@@ -607,10 +611,11 @@ def throughputs_from_results_json(data: object) -> tuple[list[float], list[Issue
         if isinstance(w, dict) and "error" in w:
             issues.append(Issue("runner_error", f"window list carries {w['error']!r}"))
             continue
-        t = w.get("infer", {}).get("throughput") if isinstance(w, dict) else None
+        infer = w.get("infer") if isinstance(w, dict) else None
+        t = infer.get("throughput") if isinstance(infer, dict) else None
         if isinstance(t, (int, float)) and math.isfinite(t):
             vals.append(float(t))
-        elif isinstance(w, dict) and "dutycycle" not in w:
+        elif not isinstance(w, dict) or "dutycycle" not in w:
             issues.append(Issue("bad_json", f"window {i}: no throughput"))
     return vals, issues
 

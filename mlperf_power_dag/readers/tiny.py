@@ -281,7 +281,11 @@ def read_tiny_round(
             continue
         if len(parts) == 4 and parts[2] == "systems" and parts[3].lower().endswith(".json"):
             div, sub = parts[0], parts[1]
-            fields, lenient = load_system_json((root / rel).read_bytes())
+            try:
+                fields, lenient = load_system_json((root / rel).read_bytes())
+            except OSError as e:
+                problems.skip(rel, "unreadable_file", f"{rel}: {e.strerror or e}")
+                continue
             if fields is None:
                 problems.skip(rel, "bad_system_json", f"{rel}: not a readable system JSON")
                 continue
@@ -330,7 +334,11 @@ def read_tiny_round(
     stats = {"json_energy_checked": 0, "json_perf_checked": 0}
     for key in sorted(results, key=lambda k: results[k].folder.lower()):
         res = results[key]
-        row = _result_row(res, root, problems, stats)
+        try:
+            row = _result_row(res, root, problems, stats)
+        except OSError as e:
+            problems.skip(res.folder, "unreadable_file", f"{res.folder}: {e}; skipped")
+            continue
         if row is None:
             continue
         meta = system_meta.get((res.division, res.submitter, res.system_dir), {})
