@@ -235,9 +235,19 @@ def check_systems(
     *,
     category: str | None = None,
     division: str | None = None,
-) -> None:
-    """Raise ValueError if a chosen (round -> system id) is not in that round's results."""
+) -> list[str]:
+    """Check chosen (round -> system id) against the results; return the rounds not loaded.
+
+    A round with no rows at all in `results` (not read yet) is returned, not an error. A
+    round that is there but lacks the system in the category/division raises ValueError
+    naming the round's available systems.
+    """
+    loaded = set(results["round"].unique())
+    absent = []
     for version, system in systems.items():
+        if version not in loaded:
+            absent.append(version)
+            continue
         avail = available_systems(results, version, category=category, division=division)
         if system in avail:
             continue
@@ -252,6 +262,7 @@ def check_systems(
             f"system {system!r} not found in round {version} ({scope}).{hint} "
             f"Available systems of {version}: {', '.join(avail)}"
         )
+    return absent
 
 
 def same_system_pairs(
@@ -390,15 +401,17 @@ def system_series(
     valid result of the benchmark/scenario, or no usable efficiency, is left out and noted.
     Columns: every InferenceResults column plus ``efficiency``.
     """
-    check_systems(results, systems, category=category, division=division)
+    absent = check_systems(results, systems, category=category, division=division)
     rows = select(
         results, category=category, division=division, scenario=scenario, benchmarks=[benchmark]
     )
     rows = rows.assign(efficiency=efficiency(rows))
-    notes: list[str] = []
+    notes = [f"{v}: round not in the results; skipped" for v in absent]
     picked = []
     excluded = 0
     for version, system in systems.items():
+        if version in absent:
+            continue
         hit = rows[(rows["round"] == version) & (rows["system"] == system)]
         if hit.empty:
             notes.append(f"{version} {system}: no valid {benchmark} {scenario} result")

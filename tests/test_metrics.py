@@ -237,8 +237,13 @@ def test_system_series_and_missing_system_error():
     msg = str(err.value)
     assert "'q5x' not found in round v2.0" in msg
     assert "Available systems of v2.0: other, q5e" in msg
-    with pytest.raises(ValueError, match="round v4.1 has no valid"):
-        check_systems(df, {"v4.1": "q5"})
+    with pytest.raises(ValueError, match="round v1.1 has no valid datacenter results"):
+        check_systems(df, {"v1.1": "q5"}, category="datacenter")
+    # A round that is not loaded at all is skipped and reported, not an error.
+    assert check_systems(df, {"v4.1": "q5", "v1.1": "q5"}) == ["v4.1"]
+    m = system_series(df, {"v4.1": "q5", "v1.1": "q5"}, benchmark="resnet50")
+    assert m.frame["round"].tolist() == ["v1.1"]
+    assert m.notes == ["v4.1: round not in the results; skipped"]
 
 
 def test_empty_inputs_do_not_crash():

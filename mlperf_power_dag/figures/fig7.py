@@ -132,7 +132,8 @@ def build_fig7(
     """Energy per sample (J) of every benchmark of the chosen system(s), with MACs per sample."""
     p = params or Fig7Params()
     notes: list[str] = []
-    check_systems(results, {p.round: p.system}, category=p.category, division=p.division)
+    if check_systems(results, {p.round: p.system}, category=p.category, division=p.division):
+        notes.append(f"{p.round}: round not in the results; datacenter bars left out")
     rows = select(results, category=p.category, division=p.division, scenario=p.scenario)
     rows = rows[(rows["round"] == p.round) & (rows["system"] == p.system)]
     no_power = rows[~has_power(rows)]

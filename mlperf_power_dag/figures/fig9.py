@@ -17,15 +17,17 @@ from mlperf_power_dag.figures.common import (
 )
 from mlperf_power_dag.metrics import check_systems, same_system_pairs, sort_rounds
 
-# The NVIDIA DGX system with 8 accelerators, MaxQ, TensorRT, of each round with power.
+# NVIDIA's 8x SXM-GPU MaxQ TensorRT system of each round with one (DGX where there is one).
 DGX_MAXQ = {
     "v1.0": "DGX-A100_A100-SXM-80GBx8_TRT_MaxQ",
     "v1.1": "DGX-A100_A100-SXM-80GBx8_TRT_MaxQ",
     "v2.0": "DGX-A100_A100-SXM-80GBx8_TRT_MaxQ",
     "v2.1": "DGX-A100_A100-SXM-80GBx8_TRT_MaxQ",
-    "v3.0": "DGX-A100_A100-SXM-80GBx8_TRT_MaxQ",
+    # v3.0: NVIDIA's only 8-GPU MaxQ results were PCIe systems (A100/H100-PCIe-80GBx8).
     "v3.1": "DGX-H100_H100-SXM-80GBx8_TRT_MaxQ",
     "v4.0": "DGX-H100_H100-SXM-80GBx8_TRT_MaxQ",
+    # v4.1: no DGX MaxQ submission; the comparable system is NVIDIA's 8x H200-SXM MaxQ.
+    "v4.1": "H200-SXM-141GBx8_TRT_MaxQ",
 }
 EXTRA = ["efficiency", "system_name", "source_path"]
 
@@ -45,14 +47,16 @@ class Fig9Params:
 def build_fig9(results: pd.DataFrame, params: Fig9Params | None = None) -> FigureData:
     """Per chosen (round, system): samples/J of `b` divided by samples/J of `a` (a = 1)."""
     p = params or Fig9Params()
-    check_systems(results, p.systems, category=p.category, division=p.division)
+    absent = check_systems(results, p.systems, category=p.category, division=p.division)
     m = same_system_pairs(
         results, p.a, p.b, category=p.category, division=p.division, scenario=p.scenario
     )
     chosen = pd.DataFrame(list(p.systems.items()), columns=["round", "system"])
     pairs = m.frame.merge(chosen, on=["round", "system"]) if not m.frame.empty else m.frame
-    notes = []
+    notes = [f"{v}: round not in the results; skipped" for v in absent]
     for version, system in p.systems.items():
+        if version in absent:
+            continue
         if pairs.empty or not ((pairs["round"] == version) & (pairs["system"] == system)).any():
             notes.append(
                 f"{version} {system}: no usable {p.a} and {p.b} {p.scenario} pair with power"
