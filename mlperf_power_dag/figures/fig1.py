@@ -143,5 +143,5 @@ def render_fig1(data: FigureData) -> Figure:
     version_axis(ax, list(curve["x"]), xlabel="MLPerf Inference version")
     ax.set_ylabel("Normalized performance")
     ax.grid(True, axis="y")
-    ax.legend(loc="upper left", ncol=2)
+    ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.08), ncol=3, handlelength=1.8)
     return fig

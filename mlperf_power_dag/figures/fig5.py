@@ -209,7 +209,7 @@ def render_trend(data: FigureData) -> Figure:
     version_axis(ax, versions, suite)
     ax.set_ylabel(data.meta.get("ylabel", "Normalized"))
     ax.grid(True, axis="y", which="major")
-    ax.legend(title="Benchmark", loc="upper left", ncol=1 if len(versions) < 3 else 2)
+    ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.08), ncol=3, handlelength=1.8)
     tidy_log_labels(ax)
     return fig
 
