@@ -7,7 +7,8 @@ Two published formats are read into one comparable frame (`COLUMNS`):
 - the CMX tiny results in ``mlcommons/cm4mlperf-results``:
   ``experiment/mlperf-tiny--<round>--<division>--<benchmark>/<stamp>/cm-result.json`` for
   v0.7, v1.0 and v1.1 (``median_throughput``, ``median_energy_cost`` in uJ/inf.,
-  ``__Organization``, ``__System``, ``__Model`` for the open-division model folders).
+  ``accuracy_AUC`` for anomaly detection and ``accuracy_Top-1`` otherwise, as in the tiny
+  table; ``__Organization``, ``__System``, ``__Model`` for the open-division model folders).
   The cross-round ``mlperf-tiny--all--...`` folders repeat the round folders and are not read.
 
 `compare` pairs rows one to one by (round, division, submitter, system, model, benchmark),
@@ -113,6 +114,9 @@ def read_cmx_tiny(root: Path, rounds: Iterable[str] | None = None) -> pd.DataFra
         for r in json.loads(path.read_bytes()):
             if r.get("__version", version) != version:
                 continue
+            bench = canonical_tiny_benchmark(str(r.get("Benchmark") or _bench))[0]
+            # the table's quality metric: AUC for anomaly detection, top-1 % otherwise
+            acc = r.get("accuracy_AUC") if bench == "ad" else r.get("accuracy_Top-1")
             rows.append(
                 {
                     "round": version,
@@ -120,10 +124,10 @@ def read_cmx_tiny(root: Path, rounds: Iterable[str] | None = None) -> pd.DataFra
                     "submitter": str(r.get("__Organization") or r.get("Organization") or ""),
                     "system": str(r.get("__System") or ""),
                     "model": str(r.get("__Model") or ""),
-                    "benchmark": canonical_tiny_benchmark(str(r.get("Benchmark") or _bench))[0],
+                    "benchmark": bench,
                     "throughput_ips": _num(r.get("median_throughput")),
                     "energy_per_inference_uj": _num(r.get("median_energy_cost")),
-                    "accuracy": _num(r.get("Accuracy")),
+                    "accuracy": _num(acc if acc is not None else r.get("Accuracy")),
                     "source": rel,
                 }
             )
@@ -178,6 +182,8 @@ def _pair_row(o: dict | None, p: dict | None, match: str) -> dict[str, Any]:
     t_p = p["throughput_ips"] if p else math.nan
     e_o = o["energy_per_inference_uj"] if o else math.nan
     e_p = p["energy_per_inference_uj"] if p else math.nan
+    a_o = o["accuracy"] if o else math.nan
+    a_p = p["accuracy"] if p else math.nan
     return {
         "round": base["round"],
         "division": base["division"],
@@ -193,6 +199,9 @@ def _pair_row(o: dict | None, p: dict | None, match: str) -> dict[str, Any]:
         "energy_ours": e_o,
         "energy_published": e_p,
         "energy_rel_diff": _rel(e_o, e_p),
+        "accuracy_ours": a_o,
+        "accuracy_published": a_p,
+        "accuracy_rel_diff": _rel(a_o, a_p),
         "ours_source": o["source"] if o else None,
         "published_source": p["source"] if p else None,
     }
@@ -252,7 +261,7 @@ def summarize(cmp: pd.DataFrame, tolerance: float = 0.01) -> dict[str, Any]:
         "only_published": int((cmp["match"] == ONLY_PUBLISHED).sum()),
         "tolerance": tolerance,
     }
-    for what in ("throughput", "energy"):
+    for what in ("throughput", "energy", "accuracy"):
         d = paired[f"{what}_rel_diff"]
         both = d.notna()
         within = both & (d.abs() <= tolerance)

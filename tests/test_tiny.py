@@ -390,6 +390,7 @@ def test_crosscheck_v12_summary_csv(tiny, checkout):
     assert (s["energy_compared"], s["energy_within"]) == (18, 18)
     assert s["throughput_max_abs_rel_diff"] == 0.0
     assert s["energy_max_abs_rel_diff"] == 0.0
+    assert (s["accuracy_compared"], s["accuracy_max_abs_rel_diff"]) == (73, 0.0)
 
 
 def test_crosscheck_cmx_v07_v10_v11(tiny, checkout):
@@ -412,6 +413,8 @@ def test_crosscheck_cmx_v07_v10_v11(tiny, checkout):
     assert (s["energy_compared"], s["energy_within"]) == (88, 88)
     assert s["energy_share_within"] >= 0.98 and s["throughput_share_within"] >= 0.98
     assert s["energy_max_abs_rel_diff"] == 0.0
+    # AUC for ad, top-1 otherwise, on both sides
+    assert (s["accuracy_compared"], s["accuracy_max_abs_rel_diff"]) == (222, 0.0)
     # three files named performance_results.txt where CMX holds the first window's
     # throughput instead of the "Median throughput" line
     off = cmp[cmp["throughput_rel_diff"].abs() > 0]
