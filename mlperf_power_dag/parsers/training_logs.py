@@ -1,0 +1,683 @@
+"""MLPerf Training result and power logs (MLLOG), scored the way MLCommons scores them.
+
+One benchmark folder of a training submission (``results/<system>/<benchmark>/``) holds
+``result_*.txt`` (one MLLOG per run), optionally ``scaling.json`` and, for a power result,
+``power/<result>/node_*.txt`` (power readings of each node) and ``sw_*.txt`` (interconnect).
+`score_benchmark_folder` turns such a folder into the numbers of the MLCommons results table,
+with everything that decides a number taken from the installed ``mlperf-logging``
+(``mlperf_logging.result_summarizer``, its compliance checker and MLLOG parser):
+
+- a run counts if its result log passes the compliance check of the round's ruleset
+  (``4.0.0`` for v4.0, usage ``training``); a run that fails it is dropped and counted;
+- time to train = ``run_stop - run_start`` of the result log;
+- node energy of a run = the summarizer's ``_compute_power_node``: power readings integrated
+  over the node's measurement window, scaled to the run's time to train, times
+  ``conversion_eff``; interconnect energy = ``_compute_power_sw``: ``interconnect_power_est``
+  W x time to train (an estimate, not a measurement); both summed over the run's files;
+- the folder's score is the summarizer's olympic average (``_compute_olympic_average``; at
+  most 1 non-converged run, 4 for unet3d, and the dropped runs stand for the worst ones),
+  energy averaged over the same runs ordered by time to train (``_index_olympic_average``),
+  both times the ``scaling.json`` factor (``_get_scaling_factor``).
+
+Compute and interconnect energy are averaged separately over the same runs, so they add up
+to the total (which is averaged exactly as the summarizer does) up to rounding.
+
+One narrow patch. ``mlperf-logging`` 4.1.68 (since mlcommons/logging PR #378, Aug 2024)
+divides by zero on node logs whose ``power_measurement_stop`` has the same timestamp as
+``power_measurement_start`` (v4.0: every single-node SMC folder and the 8x resnet, 8x ssd and
+9x unet3d ones), and returns a silent zero when the stop lies before the start. Such logs are
+scored with ``_compute_power_node`` as it was in May 2024, the code that scored v4.0
+(`_may2024_power_node`: lines in file order, readings integrated from the start line to
+the stop line, a stop not after the start replaced by the last reading, PR #372), each
+flagged. All other logs go through the installed release; on them the two versions agree
+(every such v4.0 log has its readings in time order). This reproduces the energies MLCommons
+published for v4.0 (tests/test_training.py).
+
+Duplicated runs are scored as the summarizer scores them: v4.0 SMC ``dlrm_dcnv2`` holds each
+of its 5 runs twice (``result_*_NN.txt`` and ``result_*_raw_NN.txt``) and the published value
+averages all 10; they are flagged ``duplicate_runs``.
+
+Bad input never raises and never becomes a silent zero: it is returned as `Issue`s (kind,
+file, message), and an energy that cannot be computed stays ``None``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import logging
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from mlperf_logging.benchmark_meta import get_allowed_benchmarks, get_result_file_counts
+from mlperf_logging.compliance_checker import mlp_compliance
+from mlperf_logging.compliance_checker.mlp_parser import parse_file
+from mlperf_logging.result_summarizer import result_summarizer as rs
+
+USAGE = "training"
+
+SKIPPED, FLAGGED = "skipped", "flagged"
+
+# The summarizer's own limit (inline in `_compute_strong_score_standalone`): runs that may
+# fail before a result has no score.
+_MAX_DROPPED_UNET3D, _MAX_DROPPED = 4, 1
+
+
+def ruleset_for(version: str) -> str:
+    """The mlperf-logging ruleset of a training round: ``v4.0`` -> ``4.0.0``.
+
+    Raises ValueError if the installed mlperf-logging has no compliance rules for it.
+    """
+    m = re.fullmatch(r"v(\d+)\.(\d+)", version)
+    if not m:
+        raise ValueError(f"not an MLPerf version: {version!r}")
+    ruleset = f"{m.group(1)}.{m.group(2)}.0"
+    if ruleset not in mlp_compliance.rule_choices():
+        raise ValueError(f"mlperf-logging has no {USAGE} ruleset {ruleset} (round {version})")
+    return ruleset
+
+
+def max_dropped_runs(benchmark: str) -> int:
+    """How many runs of a benchmark may fail (the summarizer's olympic rule)."""
+    return _MAX_DROPPED_UNET3D if benchmark == "unet3d" else _MAX_DROPPED
+
+
+def allowed_benchmarks(ruleset: str) -> list[str]:
+    """Benchmark folder names mlperf-logging knows for a training ruleset."""
+    return list(get_allowed_benchmarks(USAGE, ruleset))
+
+
+def expected_runs(benchmark: str) -> int | None:
+    """Number of result files a submission must have for a benchmark (None if unknown)."""
+    return get_result_file_counts(USAGE).get(benchmark)
+
+
+@dataclass(frozen=True)
+class Issue:
+    """Something wrong or worth a look in one file or folder."""
+
+    kind: str
+    path: str
+    message: str
+    severity: str = FLAGGED
+
+
+@contextlib.contextmanager
+def _quiet() -> Iterator[None]:
+    """Silence mlperf-logging's prints and root-logger warnings (the issues carry them)."""
+
+    class _DropAll(logging.Filter):
+        def filter(self, record: logging.LogRecord) -> bool:
+            return False
+
+    root = logging.getLogger()
+    drop = _DropAll()
+    root.addFilter(drop)
+    try:
+        with contextlib.redirect_stdout(io.StringIO()):
+            yield
+    finally:
+        root.removeFilter(drop)
+
+
+# ---------------------------------------------------------------- result logs
+
+
+class ResultLogError(ValueError):
+    """A result log that does not count as a run (the summarizer drops it)."""
+
+    def __init__(self, kind: str, message: str):
+        super().__init__(message)
+        self.kind = kind
+
+
+@dataclass(frozen=True)
+class RunLog:
+    """One result log that passed the compliance check."""
+
+    path: Path
+    run_start_ms: float
+    run_stop_ms: float
+
+    @property
+    def time_to_train_ms(self) -> float:
+        return self.run_stop_ms - self.run_start_ms
+
+    @property
+    def minutes(self) -> float:
+        return self.time_to_train_ms / 60 / 1000
+
+
+def _checker_messages(checker: mlp_compliance.ComplianceChecker) -> list[str]:
+    return [*checker.overwritable.values(), *checker.not_overwritable]
+
+
+def _run_stop_status(loglines: Sequence) -> str | None:
+    for ll in loglines:
+        if ll.key == "run_stop":
+            meta = ll.value.get("metadata") if isinstance(ll.value, dict) else None
+            return meta.get("status") if isinstance(meta, dict) else None
+    return None
+
+
+def read_result_log(path: Path, ruleset: str) -> RunLog:
+    """Check a result log the way the summarizer does and return its run start and stop.
+
+    Raises `ResultLogError` (kind ``not_converged``: ``run_stop`` status is not success;
+    ``compliance_failed``: any other failed check; ``parse_error``; ``no_run_times``) for
+    a log the summarizer would drop.
+    """
+    name = Path(path).name
+    try:
+        with _quiet():
+            checker = mlp_compliance.make_checker(
+                usage=USAGE, ruleset=ruleset, quiet=True, werror=False
+            )
+            valid, _, _, _ = mlp_compliance.main(
+                str(path), f"{USAGE}_{ruleset}/common.yaml", checker
+            )
+            loglines, failed = parse_file(str(path), ruleset=ruleset)
+    except (OSError, ValueError, KeyError, TypeError) as e:
+        raise ResultLogError("parse_error", f"{name}: cannot be read ({e})") from e
+    if not valid:
+        status = _run_stop_status(loglines)
+        if status is not None and status != "success":
+            raise ResultLogError(
+                "not_converged", f"{name}: run_stop status {status!r}; run dropped"
+            )
+        msgs = _checker_messages(checker)
+        first = msgs[0].strip().splitlines()[0] if msgs else "no message"
+        raise ResultLogError(
+            "compliance_failed", f"{name}: fails the {ruleset} compliance check ({first})"
+        )
+    if failed:
+        raise ResultLogError("parse_error", f"{name}: {len(failed)} unparsable MLLOG lines")
+    try:
+        start, stop = rs._query_run_start_stop(loglines)
+    except ValueError as e:
+        raise ResultLogError("no_run_times", f"{name}: {e}") from e
+    return RunLog(Path(path), start, stop)
+
+
+# ---------------------------------------------------------------- power logs
+
+
+@dataclass(frozen=True)
+class PowerLog:
+    """Energy of one node or switch log over a run."""
+
+    path: Path
+    energy_j: float | None  # None: cannot be computed (see issues)
+    measurement_type: str | None = None  # AC/DC, from conversion_eff's metadata
+    issues: tuple[Issue, ...] = ()
+    readings_energy_j: float | None = None  # switch logs: what its readings would add
+
+
+def _parse_power_log(path: Path, ruleset: str, issues: list[Issue]) -> list:
+    loglines, failed = parse_file(str(path), ruleset=ruleset)
+    if failed:
+        issues.append(
+            Issue(
+                "unparsed_power_lines",
+                str(path),
+                f"{path.name}: {len(failed)} lines are not MLLOG and were ignored",
+            )
+        )
+    return loglines
+
+
+def _measurement_type(loglines: Sequence) -> str | None:
+    for ll in loglines:
+        if ll.key == "conversion_eff" and isinstance(ll.value.get("metadata"), dict):
+            kind = ll.value["metadata"].get("measurement_type")
+            if isinstance(kind, str) and kind.strip():
+                return kind.strip().upper()
+    return None
+
+
+def _may2024_power_node(loglines: Sequence, time_to_train_ms: float) -> float:
+    """``_compute_power_node`` as it scored v4.0 (mlperf-logging before PR #378, May 2024).
+
+    The lines are taken in file order; readings are integrated from the start line up to the
+    stop line; a stop that is missing or not after the start is replaced by the last reading
+    (PR #372). Reconstructed from the diff of PR #378; used only for logs the current release
+    cannot score. One difference: readings before the start line are ignored (the old code
+    integrated them from t = 0; no published log has any).
+    """
+    start = prev = stop = None
+    last, agg, eff = 0.0, 0.0, 1.0
+    for ll in loglines:
+        if ll.key == "power_measurement_start":
+            start = prev = ll.timestamp
+        elif ll.key == "power_reading" and start is not None:
+            agg += ll.value["value"] * (ll.timestamp - prev)
+            prev = ll.timestamp
+            last = max(last, ll.timestamp)
+        elif ll.key == "power_measurement_stop" and start is not None:
+            stop = ll.timestamp
+            break
+        elif ll.key == "conversion_eff":
+            eff = ll.value["value"]
+    if start is None:
+        raise ValueError("Power start timestamp not found")
+    if stop is None or stop <= start:
+        stop = last
+    return eff * agg * time_to_train_ms / (stop - start) / 1000
+
+
+def _node_energy(
+    loglines: list, time_to_train_ms: float, path: Path
+) -> tuple[float | None, list[Issue]]:
+    """Node energy by mlperf-logging; the May-2024 rule where its stop is not after start."""
+    issues: list[Issue] = []
+    starts = [ll.timestamp for ll in loglines if ll.key == "power_measurement_start"]
+    stops = [ll.timestamp for ll in loglines if ll.key == "power_measurement_stop"]
+    if not starts:
+        issues.append(
+            Issue(
+                "no_power_start",
+                str(path),
+                f"{path.name}: no power_measurement_start; its energy cannot be computed",
+            )
+        )
+        return None, issues
+    start = max(starts)  # _compute_power_node keeps the last start (in time order)
+    legacy = bool(stops) and max(stops) <= start
+    if legacy:
+        same = max(stops) == start
+        readings = [ll.timestamp for ll in loglines if ll.key == "power_reading"]
+        unordered = sum(1 for a, b in zip(readings, readings[1:], strict=False) if b < a)
+        issues.append(
+            Issue(
+                "power_stop_equals_start" if same else "power_stop_before_start",
+                str(path),
+                f"{path.name}: power_measurement_stop {'equals' if same else 'precedes'} "
+                "power_measurement_start; scored as by the summarizer that scored v4.0 "
+                "(window ends at the last reading); mlperf-logging 4.1.68 "
+                + ("divides by zero" if same else "returns 0"),
+            )
+        )
+        if unordered:
+            issues.append(
+                Issue(
+                    "readings_out_of_order",
+                    str(path),
+                    f"{path.name}: {unordered} power readings earlier than the one before; "
+                    "integrated in file order, as the summarizer that scored v4.0 did",
+                )
+            )
+        first = next(i for i, ll in enumerate(loglines) if ll.key == "power_measurement_start")
+        in_window = [ll for ll in loglines[first:] if ll.key == "power_reading"]
+    else:
+        if not stops:
+            issues.append(
+                Issue(
+                    "no_power_stop",
+                    str(path),
+                    f"{path.name}: no power_measurement_stop; window ends at the last reading",
+                )
+            )
+        end = max(stops) if stops else float("inf")
+        in_window = [
+            ll for ll in loglines if ll.key == "power_reading" and start <= ll.timestamp <= end
+        ]
+    if not in_window:
+        issues.append(
+            Issue(
+                "no_power_readings",
+                str(path),
+                f"{path.name}: no power_reading inside the measurement window",
+            )
+        )
+        return None, issues
+    try:
+        with _quiet():
+            if legacy:
+                energy = _may2024_power_node(loglines, time_to_train_ms)
+            else:  # the current release; it sorts the lines in place, so give it a copy
+                energy = rs._compute_power_node(list(loglines), time_to_train_ms)
+    except (ValueError, ZeroDivisionError, TypeError, KeyError) as e:
+        issues.append(Issue("bad_power_log", str(path), f"{path.name}: {e}"))
+        return None, issues
+    return float(energy), issues
+
+
+def node_energy(path: Path, time_to_train_ms: float, ruleset: str) -> PowerLog:
+    """Energy (J) of one node over a run of `time_to_train_ms`, as the summarizer computes it."""
+    path = Path(path)
+    issues: list[Issue] = []
+    try:
+        loglines = _parse_power_log(path, ruleset, issues)
+    except OSError as e:
+        return PowerLog(path, None, None, (Issue("bad_power_log", str(path), f"{e}"),))
+    energy, more = _node_energy(loglines, time_to_train_ms, path)
+    return PowerLog(path, energy, _measurement_type(loglines), tuple(issues + more))
+
+
+def switch_energy(path: Path, time_to_train_ms: float, ruleset: str) -> PowerLog:
+    """Interconnect energy (J) of one switch log over a run, as the summarizer computes it.
+
+    Only ``interconnect_power_est`` counts. A switch log that holds measured readings instead
+    (v4.1 Dell) counts zero, as in the summarizer; it is flagged, and `readings_energy_j`
+    says what the readings would add if integrated like a node log.
+    """
+    path = Path(path)
+    issues: list[Issue] = []
+    try:
+        loglines = _parse_power_log(path, ruleset, issues)
+    except OSError as e:
+        return PowerLog(path, None, None, (Issue("bad_power_log", str(path), f"{e}"),))
+    with _quiet():
+        energy = float(rs._compute_power_sw(list(loglines), time_to_train_ms))
+    has_estimate = any(ll.key == "interconnect_power_est" for ll in loglines)
+    readings_energy = None
+    if not has_estimate:
+        if any(ll.key == "power_reading" for ll in loglines):
+            readings_energy, _ = _node_energy(loglines, time_to_train_ms, path)
+            issues.append(
+                Issue(
+                    "switch_readings_not_counted",
+                    str(path),
+                    f"{path.name}: measured power_reading lines but no interconnect_power_est;"
+                    " the summarizer counts 0 J for this switch",
+                )
+            )
+        else:
+            issues.append(
+                Issue(
+                    "no_interconnect_estimate",
+                    str(path),
+                    f"{path.name}: no interconnect_power_est; counts 0 J",
+                )
+            )
+    return PowerLog(path, energy, _measurement_type(loglines), tuple(issues), readings_energy)
+
+
+# ---------------------------------------------------------------- one benchmark folder
+
+
+@dataclass
+class Run:
+    """One result file of a benchmark folder and what became of it."""
+
+    path: Path
+    log: RunLog | None = None
+    dropped: str | None = None  # kind of the reason, if the summarizer drops it
+    compute_j: float | None = None
+    interconnect_j: float | None = None
+    switch_readings_j: float | None = None  # energy of switch readings not counted
+    nodes: int = 0
+    switches: int = 0
+
+    @property
+    def energy_j(self) -> float | None:
+        if self.compute_j is None or self.interconnect_j is None:
+            return None
+        return self.compute_j + self.interconnect_j
+
+
+@dataclass
+class FolderScore:
+    """The summarizer's numbers for one benchmark folder, and the issues met."""
+
+    folder: Path
+    benchmark: str
+    has_power: bool
+    runs: list[Run] = field(default_factory=list)
+    scaling_factor: float | None = None
+    time_to_train_min: float | None = None
+    energy_j: float | None = None
+    compute_energy_j: float | None = None
+    interconnect_energy_j: float | None = None
+    switch_readings_energy_j: float | None = None  # olympic avg of uncounted switch readings
+    runs_used: int | None = None
+    measurement_types: frozenset[str] = frozenset()
+    issues: list[Issue] = field(default_factory=list)
+
+    @property
+    def runs_dropped(self) -> int:
+        return sum(1 for r in self.runs if r.dropped)
+
+    @property
+    def scored(self) -> bool:
+        return self.time_to_train_min is not None
+
+
+def _scaling_factor(folder: Path, issues: list[Issue]) -> float | None:
+    try:
+        with _quiet():
+            factor = float(rs._get_scaling_factor(str(folder)))
+    except (json.JSONDecodeError, ValueError, KeyError, TypeError, OSError) as e:
+        issues.append(
+            Issue(
+                "bad_scaling_json",
+                str(folder / "scaling.json"),
+                f"scaling.json cannot be read ({type(e).__name__}: {e})",
+                SKIPPED,
+            )
+        )
+        return None
+    if factor <= 0:
+        issues.append(
+            Issue("bad_scaling_json", str(folder / "scaling.json"), f"factor {factor}", SKIPPED)
+        )
+        return None
+    return factor
+
+
+def _run_power(run: Run, folder: Path, ruleset: str, issues: list[Issue], types: set[str]) -> None:
+    """Fill a counted run's node and interconnect energy (None where unknown)."""
+    assert run.log is not None
+    name = run.path.name.split(".")[0]  # the summarizer's result name
+    power_dir = folder / "power" / name
+    node_files = sorted(power_dir.glob("node_*.txt"))
+    sw_files = sorted(power_dir.glob("sw_*.txt"))
+    run.nodes, run.switches = len(node_files), len(sw_files)
+    ttt = run.log.time_to_train_ms
+    if not node_files:
+        issues.append(
+            Issue(
+                "no_node_logs",
+                str(power_dir),
+                f"{run.path.name}: no power/{name}/node_*.txt; its energy is unknown",
+            )
+        )
+        return
+    compute: float | None = 0.0
+    for f in node_files:
+        log = node_energy(f, ttt, ruleset)
+        issues.extend(log.issues)
+        if log.measurement_type:
+            types.add(log.measurement_type)
+        compute = None if compute is None or log.energy_j is None else compute + log.energy_j
+    interconnect: float | None = 0.0
+    readings = 0.0
+    for f in sw_files:
+        log = switch_energy(f, ttt, ruleset)
+        issues.extend(log.issues)
+        if log.energy_j is None:
+            interconnect = None
+        elif interconnect is not None:
+            interconnect += log.energy_j
+        readings += log.readings_energy_j or 0.0
+    run.compute_j, run.interconnect_j = compute, interconnect
+    run.switch_readings_j = readings if readings else None
+
+
+def _merge(issues: list[Issue], folder: Path) -> list[Issue]:
+    """One issue per (kind, severity) of a folder: the first message and how many files."""
+    out: list[Issue] = []
+    groups: dict[tuple[str, str], list[Issue]] = {}
+    for i in issues:
+        groups.setdefault((i.kind, i.severity), []).append(i)
+    for (kind, severity), group in groups.items():
+        if len(group) == 1 or severity == SKIPPED:
+            out.extend(group)
+            continue
+        first = group[0]
+        parent = Path(first.path).parent
+        prefix = "" if parent == folder else f"{parent.name}/"
+        out.append(
+            Issue(kind, str(folder), f"{len(group)} files, e.g. {prefix}{first.message}", severity)
+        )
+    return out
+
+
+def _olympic(
+    values: list[float], minutes: list[float], dropped: int, max_dropped: int
+) -> float | None:
+    index = [i for i, _ in sorted(enumerate(minutes), key=lambda x: x[1])]
+    return rs._index_olympic_average(values, index, dropped, max_dropped)
+
+
+def score_benchmark_folder(folder: Path, ruleset: str, nodes: int | None = None) -> FolderScore:
+    """Score one ``results/<system>/<benchmark>`` folder as the result summarizer does.
+
+    `nodes` (from the system description) is used only to check the node logs and to tell
+    a single-node system (which needs no switch logs) from one whose switch logs are
+    missing. Issues name files by their path; the caller makes them relative.
+    """
+    folder = Path(folder)
+    benchmark = folder.name
+    score = FolderScore(folder, benchmark, has_power=(folder / "power").is_dir())
+    issues: list[Issue] = []
+    result_files = sorted(folder.glob("result_*.txt"))
+    if not result_files:
+        score.issues.append(Issue("no_result_files", str(folder), "no result_*.txt", SKIPPED))
+        return score
+
+    seen: dict[tuple[float, float], Path] = {}
+    for path in result_files:
+        run = Run(path)
+        score.runs.append(run)
+        try:
+            run.log = read_result_log(path, ruleset)
+        except ResultLogError as e:
+            run.dropped = e.kind
+            issues.append(Issue(e.kind, str(path), str(e), SKIPPED))
+            continue
+        key = (run.log.run_start_ms, run.log.run_stop_ms)
+        if key in seen:
+            issues.append(
+                Issue(
+                    "duplicate_runs",
+                    str(path),
+                    f"{path.name} repeats the run of {seen[key].name} (same run_start and "
+                    "run_stop); the summarizer counts both, and so does this table",
+                )
+            )
+        else:
+            seen[key] = path
+
+    expected = expected_runs(benchmark)
+    if expected is not None and len(result_files) != expected:
+        issues.append(
+            Issue(
+                "unexpected_run_count",
+                str(folder),
+                f"{len(result_files)} result files; {benchmark} requires {expected}",
+            )
+        )
+
+    types: set[str] = set()
+    counted = [r for r in score.runs if r.log is not None]
+    if score.has_power:
+        for run in counted:
+            _run_power(run, folder, ruleset, issues, types)
+    score.measurement_types = frozenset(types)
+
+    dropped = score.runs_dropped
+    max_dropped = max_dropped_runs(benchmark)
+    if dropped > max_dropped:
+        issues.append(
+            Issue(
+                "too_many_dropped_runs",
+                str(folder),
+                f"{dropped} of {len(score.runs)} runs dropped (at most {max_dropped} allowed): "
+                "the summarizer gives no score",
+                SKIPPED,
+            )
+        )
+        score.issues = _merge(issues, folder)
+        return score
+
+    scaling = _scaling_factor(folder, issues)
+    minutes = [r.log.minutes for r in counted]  # type: ignore[union-attr]
+    olympic_time = rs._compute_olympic_average(list(minutes), dropped, max_dropped)
+    if olympic_time is None or scaling is None:
+        if olympic_time is None:
+            issues.append(
+                Issue(
+                    "too_few_runs",
+                    str(folder),
+                    f"{len(counted)} counted runs leave none after the olympic drop",
+                    SKIPPED,
+                )
+            )
+        score.issues = _merge(issues, folder)
+        return score
+    score.scaling_factor = scaling
+    score.time_to_train_min = olympic_time * scaling
+    score.runs_used = len(minutes[max_dropped : len(minutes) - (max_dropped - dropped)])
+
+    if score.has_power:
+        if all(r.energy_j is not None for r in counted):
+            total = _olympic([r.energy_j for r in counted], minutes, dropped, max_dropped)
+            comp = _olympic([r.compute_j for r in counted], minutes, dropped, max_dropped)
+            inter = _olympic([r.interconnect_j for r in counted], minutes, dropped, max_dropped)
+            score.energy_j = total * scaling
+            score.compute_energy_j = comp * scaling
+            score.interconnect_energy_j = inter * scaling
+            if any(r.switch_readings_j for r in counted):
+                extra = [r.switch_readings_j or 0.0 for r in counted]
+                score.switch_readings_energy_j = (
+                    _olympic(extra, minutes, dropped, max_dropped) * scaling
+                )
+        else:
+            unknown = sum(1 for r in counted if r.energy_j is None)
+            issues.append(
+                Issue(
+                    "energy_unknown",
+                    str(folder),
+                    f"energy of {unknown} of {len(counted)} counted runs cannot be computed; "
+                    "the result's energy is left empty",
+                )
+            )
+        multi = nodes is None or nodes > 1
+        no_sw = [r for r in counted if r.nodes and not r.switches]
+        if no_sw and (multi or len(no_sw) < len(counted)):
+            issues.append(
+                Issue(
+                    "no_switch_logs",
+                    str(folder),
+                    f"{len(no_sw)} of {len(counted)} runs have no sw_*.txt: interconnect "
+                    "counts 0 J for them",
+                )
+            )
+        if nodes is not None:
+            off = sorted({r.nodes for r in counted if r.nodes and r.nodes != nodes})
+            if off:
+                issues.append(
+                    Issue(
+                        "node_count_mismatch",
+                        str(folder),
+                        f"runs have {', '.join(map(str, off))} node logs; the system "
+                        f"description says {nodes} nodes",
+                    )
+                )
+    score.issues = _merge(issues, folder)
+    if score.switch_readings_energy_j and score.energy_j:
+        for i, issue in enumerate(score.issues):
+            if issue.kind == "switch_readings_not_counted":
+                share = score.switch_readings_energy_j / score.energy_j
+                score.issues[i] = Issue(
+                    issue.kind,
+                    issue.path,
+                    f"{issue.message}; counting the readings would add "
+                    f"{score.switch_readings_energy_j:,.0f} J ({share:.1%})",
+                    issue.severity,
+                )
+    return score
