@@ -47,3 +47,18 @@ def test_typed_by_name_inserts(tmp_path):
     assert types == {"round": "VARCHAR", "name": "VARCHAR", "watts": "DOUBLE", "extra": "BIGINT"}
     rows = con.sql("select round, name, watts, extra from mlperf.frames order by round").fetchall()
     assert rows == [("v2", None, 1.5, None), ("v3", "b", 2.0, 7)]
+
+
+def test_missing_table_loads_empty(tmp_path):
+    res = {"io_manager": WarehouseIOManager(database=str(tmp_path / "w.duckdb"), schema="mlperf")}
+
+    @dg.asset(ins={"frames": dg.AssetIn("frames")})
+    def consumer(frames: pd.DataFrame) -> None:
+        assert frames.empty and len(frames.columns) == 0
+
+    with dg.instance_for_test() as instance:
+        instance.add_dynamic_partitions(P.name, ["v1"])
+        result = dg.materialize(
+            [frames, consumer], selection=[consumer], instance=instance, resources=res
+        )
+        assert result.success

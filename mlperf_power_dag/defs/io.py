@@ -47,6 +47,20 @@ class TypedPandasTypeHandler(DuckDBPandasTypeHandler):
         key = "dagster/partition_row_count" if context.has_partition_key else "dagster/row_count"
         context.add_output_metadata({key: len(obj), "dagster/storage_kind": "duckdb"})
 
+    def load_input(self, context: dg.InputContext, table_slice, connection) -> pd.DataFrame:
+        exists = connection.execute(
+            "select count(*) from information_schema.tables "
+            "where table_schema = ? and table_name = ?",
+            [table_slice.schema, table_slice.table],
+        ).fetchone()[0]
+        if not exists:
+            context.log.warning(
+                f"{table_slice.schema}.{table_slice.table} does not exist yet (its asset was "
+                "never materialized): loading an empty frame"
+            )
+            return pd.DataFrame()
+        return super().load_input(context, table_slice, connection)
+
 
 class WarehouseIOManager(DuckDBPandasIOManager):
     """The warehouse: DuckDB tables of pandas frames, typed and inserted by name."""
