@@ -12,6 +12,7 @@ from mlperf_power_dag.defs.automation import (
     build_sensors_and_schedules,
     round_job_name,
 )
+from mlperf_power_dag.defs.figures import figure_assets
 from mlperf_power_dag.defs.io import WarehouseIOManager
 from mlperf_power_dag.defs.rounds import round_assets
 from mlperf_power_dag.schemas import InferenceResults, TinyResults, TrainingResults
@@ -21,6 +22,9 @@ SUITE_MODELS = {
     "tiny": TinyResults,
     "training": TrainingResults,
 }
+
+
+DOWNSTREAM_JOB = "downstream"
 
 
 def make_definitions() -> dg.Definitions:
@@ -38,6 +42,14 @@ def make_definitions() -> dg.Definitions:
             )
         )
     round_selection = dg.AssetSelection.assets(*assets)
+    assets += figure_assets()
+    jobs.append(
+        dg.define_asset_job(
+            DOWNSTREAM_JOB,
+            selection=dg.AssetSelection.all() - round_selection,
+            description="Cross-round metrics, checks and figures over all built partitions.",
+        )
+    )
     triggers = build_sensors_and_schedules(jobs)
     settings.home().mkdir(parents=True, exist_ok=True)
     with warnings.catch_warnings():

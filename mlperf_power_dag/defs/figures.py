@@ -1,0 +1,209 @@
+"""One asset per paper figure: PNG, SVG and the CSV of the plotted data, with a preview."""
+
+import base64
+import dataclasses
+import typing
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import dagster as dg  # noqa: E402
+import matplotlib.pyplot as plt  # noqa: E402
+import pandas as pd  # noqa: E402
+import pydantic  # noqa: E402
+
+from mlperf_power_dag import settings  # noqa: E402
+from mlperf_power_dag.defs.automation import DOWNSTREAM  # noqa: E402
+from mlperf_power_dag.figures import (  # noqa: E402
+    common,
+    fig1,
+    fig2,
+    fig5,
+    fig7,
+    fig8,
+    fig9,
+    fig10,
+    fig11a,
+)
+from mlperf_power_dag.schemas import (  # noqa: E402
+    InferenceResults,
+    TinyResults,
+    TrainingResults,
+    columns,
+    empty,
+)
+
+
+@dataclass(frozen=True)
+class FigureSpec:
+    """How to build and draw one figure, and which tables it reads."""
+
+    key: str
+    title: str
+    params: type
+    build: Callable[..., common.FigureData]
+    render: Callable[[common.FigureData], typing.Any]
+    tables: tuple[str, ...] = ("inference",)
+
+
+FIGURES = [
+    FigureSpec(
+        "fig1",
+        "Performance trend vs Moore's law",
+        fig1.Fig1Params,
+        fig1.build_fig1,
+        fig1.render_fig1,
+    ),
+    FigureSpec(
+        "fig2",
+        "Minimum and maximum power per scale",
+        fig2.Fig2Params,
+        fig2.build_fig2,
+        fig2.render_fig2,
+        ("inference", "tiny", "training"),
+    ),
+    FigureSpec(
+        "fig5a",
+        "Datacenter efficiency trends",
+        fig5.Fig5aParams,
+        fig5.build_fig5a,
+        fig5.render_fig5a,
+    ),
+    FigureSpec(
+        "fig5b", "Edge efficiency trends", fig5.Fig5bParams, fig5.build_fig5b, fig5.render_fig5b
+    ),
+    FigureSpec(
+        "fig7",
+        "Energy per sample vs model size",
+        fig7.Fig7Params,
+        fig7.build_fig7,
+        fig7.render_fig7,
+        ("inference", "tiny"),
+    ),
+    FigureSpec(
+        "fig8",
+        "Cost of higher accuracy (BERT-99 vs 99.9)",
+        fig8.Fig8Params,
+        fig8.build_fig8,
+        fig8.render_fig8,
+    ),
+    FigureSpec(
+        "fig9",
+        "BERT-99.9 vs BERT-99 efficiency over time",
+        fig9.Fig9Params,
+        fig9.build_fig9,
+        fig9.render_fig9,
+    ),
+    FigureSpec(
+        "fig10",
+        "Software-only gains on the same hardware",
+        fig10.Fig10Params,
+        fig10.build_fig10,
+        fig10.render_fig10,
+    ),
+    FigureSpec(
+        "fig11a",
+        "Software optimization on one system",
+        fig11a.Fig11aParams,
+        fig11a.build_fig11a,
+        fig11a.render_fig11a,
+    ),
+]
+
+
+def _config_type(tp):
+    """Dataclass field type -> a type Dagster config accepts (tuples become lists)."""
+    origin = typing.get_origin(tp)
+    if origin is tuple:
+        return list[typing.get_args(tp)[0]]
+    if origin in (typing.Union, getattr(__import__("types"), "UnionType", None)):
+        args = [a for a in typing.get_args(tp) if a is not type(None)]
+        if len(args) == 1:
+            return typing.Optional[_config_type(args[0])]  # noqa: UP045
+    return tp
+
+
+def config_class(spec: FigureSpec) -> type[dg.Config]:
+    """A Dagster Config mirroring the figure's parameters, the paper's choices as defaults."""
+    hints = typing.get_type_hints(spec.params)
+    fields = {}
+    for f in dataclasses.fields(spec.params):
+        if f.default is not dataclasses.MISSING:
+            default = f.default
+        else:
+            default = f.default_factory()  # type: ignore[misc]
+        if isinstance(default, tuple):
+            default = list(default)
+        fields[f.name] = (_config_type(hints[f.name]), default)
+    name = spec.key.capitalize() + "Config"
+    return pydantic.create_model(name, __base__=dg.Config, **fields)
+
+
+def params_from_config(spec: FigureSpec, config: dg.Config):
+    """The figure's parameters dataclass from its Dagster config."""
+    values = {}
+    for f in dataclasses.fields(spec.params):
+        v = getattr(config, f.name)
+        values[f.name] = tuple(v) if isinstance(v, list) else v
+    return spec.params(**values)
+
+
+MODELS = {"inference": InferenceResults, "tiny": TinyResults, "training": TrainingResults}
+
+
+def typed(table: str, df: pd.DataFrame | None) -> pd.DataFrame:
+    """A loaded table re-validated (types restored); an absent table as an empty frame."""
+    model = MODELS[table]
+    if df is None or len(df.columns) == 0:
+        return empty(model)
+    return model.validate(df[columns(model)])
+
+
+def figure_asset(spec: FigureSpec) -> dg.AssetsDefinition:
+    cfg_cls = config_class(spec)
+    ins = {f"{t}_results": dg.AssetIn(f"{t}_results") for t in spec.tables}
+
+    @dg.asset(
+        name=spec.key,
+        group_name="figures",
+        ins=ins,
+        kinds={"matplotlib"},
+        description=f"Figure {spec.key[3:]}: {spec.title}. Writes {spec.key}.png/.svg/.csv.",
+        automation_condition=DOWNSTREAM,
+    )
+    def _figure(context: dg.AssetExecutionContext, config: cfg_cls, **tables):  # type: ignore[valid-type]
+        params = params_from_config(spec, config)
+        frames = {t: typed(t, tables.get(f"{t}_results")) for t in spec.tables}
+        extra = {t: (None if frames[t].empty else frames[t]) for t in spec.tables[1:]}
+        results = frames["inference"]
+        data = spec.build(results, params, **extra)
+        fig = spec.render(data)
+        try:
+            paths = common.save(fig, data, settings.figures_dir(), spec.key)
+        finally:
+            plt.close(fig)
+        for note in data.notes:
+            context.log.info(f"{spec.key}: {note}")
+        png = paths["png"].read_bytes()
+        b64 = base64.b64encode(png).decode()
+        rounds = sorted(set(data.frame["round"].dropna().astype(str))) if len(data.frame) else []
+        return dg.MaterializeResult(
+            metadata={
+                "preview": dg.MetadataValue.md(f"![{spec.key}](data:image/png;base64,{b64})"),
+                "png": dg.MetadataValue.path(str(paths["png"])),
+                "svg": dg.MetadataValue.path(str(paths["svg"])),
+                "csv": dg.MetadataValue.path(str(paths["csv"])),
+                "dagster/row_count": len(data.frame),
+                "rounds": ", ".join(rounds),
+                "notes": dg.MetadataValue.md("\n".join(f"- {n}" for n in data.notes) or "none"),
+            }
+        )
+
+    return _figure
+
+
+def figure_assets() -> list[dg.AssetsDefinition]:
+    return [figure_asset(spec) for spec in FIGURES]
