@@ -42,6 +42,7 @@ def make_definitions() -> dg.Definitions:
             )
         )
     round_selection = dg.AssetSelection.assets(*assets)
+    triggers = build_sensors_and_schedules(list(jobs))
     assets += figure_assets()
     jobs.append(
         dg.define_asset_job(
@@ -50,7 +51,6 @@ def make_definitions() -> dg.Definitions:
             description="Cross-round metrics, checks and figures over all built partitions.",
         )
     )
-    triggers = build_sensors_and_schedules(jobs)
     settings.home().mkdir(parents=True, exist_ok=True)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", dg.BetaWarning)
