@@ -1,0 +1,383 @@
+"""MLPerf Inference loadgen logs: `mlperf_log_detail.txt` (MLLOG) and `mlperf_log_summary.txt`.
+
+The headline result follows the MLCommons submission checker of each round
+(`tools/submission/submission_checker.py`): which log field is the result per scenario and
+version (`RESULT_FIELD` / `RESULT_FIELD_NEW` / `RESULT_FIELD_BENCHMARK_OVERWRITE`), and the
+rules for results inferred from another scenario (Offline from SingleStream or MultiStream,
+MultiStream from SingleStream).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from mlperf_power_dag.catalog import version_tuple
+
+MLLOG_MARKER = ":::MLLOG"
+MS_TO_NS = 1000 * 1000
+S_TO_MS = 1000
+# The checker's samples per query of a MultiStream result (v2.0 on), also when inferred
+# from a SingleStream run.
+MULTISTREAM_SAMPLES_PER_QUERY = 8
+
+SCENARIOS = ("Offline", "Server", "SingleStream", "MultiStream")
+_SCENARIO_BY_KEY = {s.lower(): s for s in SCENARIOS}
+
+# Token-counting headlines (the checker's RESULT_FIELD_BENCHMARK_OVERWRITE), by version,
+# benchmark family and scenario. GPT-J logs only carry "inferred" token rates (samples/s x a
+# tokens-per-sample constant of the harness).
+_TOKEN_HEADLINE = {
+    (4, 0): {"llama2-70b": {"Offline": "result_tokens_per_second"}},
+    (4, 1): {
+        "llama2-70b": {
+            "Offline": "result_tokens_per_second",
+            "Server": "result_completed_tokens_per_second",
+        },
+        "gptj": {
+            "Offline": "result_inferred_tokens_per_second",
+            "Server": "result_inferred_completed_tokens_per_second",
+        },
+        "mixtral-8x7b": {
+            "Offline": "result_tokens_per_second",
+            "Server": "result_completed_tokens_per_second",
+        },
+    },
+}
+TOKEN_FAMILIES = ("gptj", "llama2-70b", "mixtral-8x7b")
+# Token and sample rates of one run, for tokens per sample: (tokens/s keys, samples/s key).
+_TOKEN_RATES = {
+    "Offline": (
+        ("result_tokens_per_second", "result_inferred_tokens_per_second"),
+        "result_samples_per_second",
+    ),
+    "Server": (
+        ("result_completed_tokens_per_second", "result_inferred_completed_tokens_per_second"),
+        "result_completed_samples_per_sec",
+    ),
+}
+# The same fields as printed in mlperf_log_summary.txt.
+_SUMMARY_NAMES = {
+    "result_samples_per_second": "Samples per second",
+    "result_scheduled_samples_per_sec": "Scheduled samples per second",
+    "result_completed_samples_per_sec": "Completed samples per second",
+    "result_90.00_percentile_latency_ns": "90th percentile latency (ns)",
+    "early_stopping_latency_ss": "Early stopping 90th percentile estimate",
+    "early_stopping_latency_ms": "Early stopping 99th percentile estimate",
+    "effective_samples_per_query": "Samples per query",
+    "result_qps_without_loadgen_overhead": "QPS w/o loadgen overhead",
+    "result_qps_with_loadgen_overhead": "QPS w/ loadgen overhead",
+    "result_99.00_percentile_latency_ns": "99.00 percentile latency (ns)",
+    "result_tokens_per_second": "Tokens per second",
+    "result_completed_tokens_per_second": "Completed tokens per second",
+    "result_inferred_tokens_per_second": "Tokens per second (inferred)",
+    "result_inferred_completed_tokens_per_second": "Completed tokens per second (inferred)",
+}
+
+
+def canonical_scenario(name: str) -> str | None:
+    """`offline`, `Multi Stream`, `SingleStream` ... -> the checker's scenario name, or None."""
+    return _SCENARIO_BY_KEY.get(re.sub(r"\s+", "", name).lower())
+
+
+# ---------------------------------------------------------------------------------------
+# mlperf_log_detail.txt
+
+
+@dataclass
+class MLLog:
+    """The messages of a loadgen detail log, first occurrence of each key."""
+
+    values: dict[str, Any] = field(default_factory=dict)
+    messages: int = 0
+    malformed: int = 0  # lines starting with the marker whose JSON does not parse
+    errors: int = 0  # messages the loadgen marked as errors
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.values
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self.values.get(key, default)
+
+    def number(self, key: str) -> float | None:
+        """A numeric value, or None if absent or not a number."""
+        return _as_float(self.values.get(key))
+
+
+def parse_mllog(text: str) -> MLLog:
+    """Parse the `:::MLLOG {json}` lines of a loadgen detail log.
+
+    Like the checker's `MLPerfLog`, the first message of a key wins. Lines that start with
+    the marker but are not valid JSON are counted in `malformed` and skipped; other lines are
+    ignored.
+    """
+    log = MLLog()
+    n = len(MLLOG_MARKER)
+    for line in text.splitlines():
+        if not line.startswith(MLLOG_MARKER):
+            continue
+        try:
+            msg = json.loads(line[n:])
+            key = msg["key"]
+        except (ValueError, KeyError, TypeError):
+            log.malformed += 1
+            continue
+        log.messages += 1
+        meta = msg.get("metadata")
+        if isinstance(meta, dict) and meta.get("is_error") is True:
+            log.errors += 1
+        if isinstance(key, str) and key not in log.values:
+            log.values[key] = msg.get("value")
+    return log
+
+
+def read_mllog(path: Path | str) -> MLLog:
+    """Read and parse a detail log (undecodable bytes replaced, never fatal)."""
+    return parse_mllog(Path(path).read_bytes().decode("utf-8", errors="replace"))
+
+
+# ---------------------------------------------------------------------------------------
+# mlperf_log_summary.txt
+
+_SUMMARY_LINE = re.compile(r"^\s*\*?\s*([^:]*?)\s*:\s*(.*?)\s*$")
+
+
+@dataclass
+class Summary:
+    """The `name : value` lines of a loadgen summary, first occurrence of each name."""
+
+    fields: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def scenario(self) -> str | None:
+        """The scenario the run used (`Scenario : Single Stream` -> `SingleStream`)."""
+        raw = self.fields.get("Scenario")
+        return canonical_scenario(raw) if raw else None
+
+    @property
+    def result_is(self) -> str | None:
+        """`VALID` / `INVALID` as printed, or None if the line is missing."""
+        raw = self.fields.get("Result is")
+        return raw.split()[0].upper() if raw else None
+
+    def number(self, name: str) -> float | None:
+        return _as_float(self.fields.get(name))
+
+
+def parse_summary(text: str) -> Summary:
+    """Parse a loadgen summary (NUL bytes and CR line ends tolerated)."""
+    out = Summary()
+    for line in text.replace("\x00", "").splitlines():
+        m = _SUMMARY_LINE.match(line)
+        if not m or not m.group(1):
+            continue
+        name, value = m.group(1).strip(), m.group(2).strip()
+        if name not in out.fields:
+            out.fields[name] = value
+    return out
+
+
+def read_summary(path: Path | str) -> Summary:
+    return parse_summary(Path(path).read_bytes().decode("utf-8", errors="replace"))
+
+
+# ---------------------------------------------------------------------------------------
+# The checker's headline result
+
+
+@dataclass
+class LoadgenResult:
+    """Performance of one result as the checker of its round computes it."""
+
+    scenario: str  # the result's scenario (its folder)
+    effective_scenario: str | None  # the scenario loadgen ran
+    valid: bool
+    performance: float | None
+    performance_unit: str | None
+    samples_per_second: float | None  # Offline/Server only
+    tokens_per_sample: float | None
+    samples_per_query: int | None  # SingleStream 1, MultiStream 8 (legacy: from the log)
+    inferred: bool
+    legacy_multistream: bool
+    source: str  # "detail" or "summary"
+    notes: list[tuple[str, str]] = field(default_factory=list)  # (kind, message)
+
+
+def uses_legacy_multistream(version: str) -> bool:
+    """v0.5-v1.1 MultiStream reported samples per query, not a latency."""
+    return version_tuple(version) < (2, 0)
+
+
+def uses_early_stopping(version: str) -> bool:
+    return version_tuple(version) >= (2, 0)
+
+
+def server_field(version: str) -> str:
+    """The Server throughput the checker reports: scheduled before v4.1, completed after."""
+    if version_tuple(version) >= (4, 1):
+        return "result_completed_samples_per_sec"
+    return "result_scheduled_samples_per_sec"
+
+
+def token_family(benchmark: str) -> str | None:
+    """`gptj`, `llama2-70b` or `mixtral-8x7b` for a token-counting benchmark, else None."""
+    for prefix in TOKEN_FAMILIES:
+        if benchmark.startswith(prefix):
+            return prefix
+    return None
+
+
+def token_headline_field(benchmark: str, scenario: str, version: str) -> str | None:
+    """The tokens/s field the checker of `version` reports for this result, if any."""
+    fam = token_family(benchmark)
+    if fam is None:
+        return None
+    table = _TOKEN_HEADLINE.get(version_tuple(version)[:2])
+    if table is None and version_tuple(version) > max(_TOKEN_HEADLINE):
+        table = _TOKEN_HEADLINE[max(_TOKEN_HEADLINE)]
+    return (table or {}).get(fam, {}).get(scenario)
+
+
+class _Fields:
+    """Read a detail-log key, or its summary counterpart when there is no detail log."""
+
+    def __init__(self, detail: MLLog | None, summary: Summary | None):
+        self.detail, self.summary = detail, summary
+
+    def get(self, key: str) -> float | None:
+        if self.detail is not None:
+            return self.detail.number(key)
+        if self.summary is not None and key in _SUMMARY_NAMES:
+            return self.summary.number(_SUMMARY_NAMES[key])
+        return None
+
+    def mean_query_latency_ns(self) -> float | None:
+        if self.detail is not None:
+            return self.detail.number("result_mean_query_latency_ns")
+        # in a MultiStream summary the per-query section comes first
+        return self.summary.number("Mean latency (ns)") if self.summary else None
+
+
+def _ns_to_ms(ns: float | None, factor: float = 1.0) -> float | None:
+    return None if ns is None else ns * factor / MS_TO_NS
+
+
+def loadgen_result(
+    scenario: str,
+    version: str,
+    benchmark: str,
+    detail: MLLog | None,
+    summary: Summary | None,
+) -> LoadgenResult:
+    """The headline result of one result folder by the checker rules of `version`.
+
+    `scenario` is the canonical scenario of the result folder. The detail log is used when
+    it has the run's scenario (the checker reads it from v1.0 on); otherwise the summary.
+    Latencies are in ms. `samples_per_second` is the Offline/Server throughput in samples
+    (the checker's Server field: scheduled before v4.1, completed from v4.1), never tokens.
+    """
+    if detail is None and summary is None:
+        raise ValueError("need a detail log or a summary")
+    notes: list[tuple[str, str]] = []
+    if detail is not None and "effective_scenario" in detail:
+        f = _Fields(detail, None)
+        eff = canonical_scenario(str(detail.get("effective_scenario")))
+        validity = detail.get("result_validity")
+        if validity is None and summary is not None:
+            valid = summary.result_is == "VALID"
+        else:
+            valid = validity == "VALID"
+        source = "detail"
+    else:
+        if summary is None:
+            raise ValueError("detail log has no effective_scenario and there is no summary")
+        if detail is not None:
+            notes.append(("detail_without_scenario", "detail log has no effective_scenario"))
+        f = _Fields(None, summary)
+        eff = summary.scenario
+        valid = summary.result_is == "VALID"
+        source = "summary"
+    run = eff or scenario  # the scenario loadgen ran (assume the folder's if not logged)
+    legacy = uses_legacy_multistream(version)
+
+    perf = sps = tps = None
+    unit: str | None = None
+    spq: int | None = None
+    inferred = False
+    if scenario == "Offline" and run == "Offline":
+        sps = f.get("result_samples_per_second")
+        perf, unit = sps, "samples/s"
+    elif scenario == "Offline" and run == "SingleStream":
+        inferred = True
+        sps = f.get("result_qps_without_loadgen_overhead")
+        perf, unit = sps, "samples/s"
+    elif scenario == "Offline" and run == "MultiStream" and not legacy:
+        inferred = True
+        n, mean_ns = f.get("effective_samples_per_query"), f.mean_query_latency_ns()
+        if n and mean_ns:
+            sps = n * S_TO_MS / (mean_ns / MS_TO_NS)
+        perf, unit = sps, "samples/s"
+    elif scenario == "Server" and run == "Server":
+        sps = f.get(server_field(version))
+        perf, unit = sps, "queries/s"
+    elif scenario == "SingleStream" and run == "SingleStream":
+        spq = 1
+        key = "early_stopping_latency_ss" if uses_early_stopping(version) else None
+        perf, unit = _ns_to_ms(f.get(key or "result_90.00_percentile_latency_ns")), "ms"
+    elif scenario == "MultiStream" and run == "MultiStream" and legacy:
+        perf, unit = f.get("effective_samples_per_query"), "samples/query"
+        spq = int(perf) if perf else None
+    elif scenario == "MultiStream" and run == "MultiStream":
+        spq = MULTISTREAM_SAMPLES_PER_QUERY
+        perf, unit = _ns_to_ms(f.get("early_stopping_latency_ms")), "ms"
+    elif scenario == "MultiStream" and run == "SingleStream" and not legacy:
+        inferred = True
+        spq = MULTISTREAM_SAMPLES_PER_QUERY
+        ms = f.get("early_stopping_latency_ms")
+        perf, unit = _ns_to_ms(ms, MULTISTREAM_SAMPLES_PER_QUERY), "ms"
+    else:
+        notes.append(("scenario_mismatch", f"{scenario} folder holds a {run} run (no rule)"))
+
+    if scenario in _TOKEN_RATES and run == scenario:
+        tok_keys, sample_key = _TOKEN_RATES[scenario]
+        samples = f.get(sample_key)
+        tokens = next((t for t in map(f.get, tok_keys) if t is not None), None)
+        if tokens and samples:
+            tps = tokens / samples
+        head = token_headline_field(benchmark, scenario, version)
+        if head is not None and f.get(head) is not None:
+            perf, unit = f.get(head), "tokens/s"
+
+    if perf is None and not notes:
+        notes.append(("missing_result_field", f"no {scenario} result in the {source} log"))
+
+    return LoadgenResult(
+        scenario=scenario,
+        effective_scenario=eff,
+        valid=bool(valid),
+        performance=perf,
+        performance_unit=unit if perf is not None else None,
+        samples_per_second=sps,
+        tokens_per_sample=tps,
+        samples_per_query=spq,
+        inferred=inferred,
+        legacy_multistream=legacy and scenario == "MultiStream",
+        source=source,
+        notes=notes,
+    )
+
+
+def _as_float(value: Any) -> float | None:
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, (int, float)):
+        return float(value)
+    if isinstance(value, str):
+        try:
+            return float(value.split()[0]) if value.strip() else None
+        except ValueError:
+            return None
+    return None

@@ -1,0 +1,237 @@
+"""PTD traces and the checker's power metric: synthetic edge cases and published values."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from mlperf_power_dag.parsers.loadgen import parse_mllog, read_mllog
+from mlperf_power_dag.parsers.spl import (
+    PowerError,
+    checker_power_metric,
+    drops_nonpositive,
+    parse_trace,
+    power_metric,
+    power_window,
+    read_trace,
+)
+
+FIX = Path(__file__).parent / "fixtures" / "inference"
+# the nine samples strictly inside (10:00:00.000, 10:00:10.000) of spl_window.txt
+INSIDE = [100.0, 110.0, 120.0, 130.0, -2.0, 150.0, 160.0, 170.0, 180.0]
+
+
+def test_parse_trace_formats_and_malformed_lines():
+    tr = read_trace(FIX / "spl_window.txt")
+    # 16 non-blank lines: 14 samples (12- and 39-field, CRLF), a garbage line, a bad date
+    assert (tr.lines, tr.malformed, tr.time.size) == (16, 2, 14)
+    assert tr.watts[3:12].tolist() == INSIDE
+    assert tr.time[0] == np.datetime64("2023-01-02T09:59:58.000")
+    assert tr.time[-1] == np.datetime64("2023-01-02T10:00:11.000")
+
+
+def test_parse_trace_slow_path_and_empty():
+    data = b"Time,01-02-2023 10:00:01.5,Watts,7.25\nTime,02-30-2023 10:00:01.000,Watts,1\n\n"
+    tr = parse_trace(data)
+    assert tr.time.tolist() == [np.datetime64("2023-01-02T10:00:01.500", "ns").astype(object)]
+    assert tr.watts.tolist() == [7.25]
+    assert tr.malformed == 1  # 30 February
+    assert parse_trace(b"").time.size == 0
+    assert parse_trace(b"\n\n  \n").lines == 0
+    junk = parse_trace(b"not,a,trace\nTime,x,Watts,abc\n")
+    assert (junk.lines, junk.malformed, junk.time.size) == (2, 2, 0)
+
+
+def test_parse_trace_matches_checker_line_loop(checkout):
+    """The vectorized parser reads the same samples as the checker's line-by-line loop."""
+    rel = "closed/Dell/results/XR4520c_MaxQ_A2x1_TRT_MaxQ/bert-99/Offline/performance/run_1"
+    root = checkout("inference_results_v3.0", [f"/{rel}/spl.txt"])
+    path = root / rel / "spl.txt"
+    tr = read_trace(path)
+    times, watts = [], []
+    for line in path.read_text().splitlines():
+        if line.startswith("Time"):
+            f = line.split(",")
+            times.append(dt.datetime.strptime(f[1], "%m-%d-%Y %H:%M:%S.%f"))
+            watts.append(float(f[3]))
+    assert tr.watts.tolist() == watts
+    assert tr.time.astype("datetime64[us]").astype(object).tolist() == times
+
+
+def test_window_first_occurrence_and_errors():
+    detail = read_mllog(FIX / "detail_offline.txt")
+    begin, end = power_window(detail)  # the later duplicate power_begin is ignored
+    assert (begin, end) == (
+        np.datetime64("2023-01-02T10:00:00", "ns"),
+        np.datetime64("2023-01-02T10:00:10", "ns"),
+    )
+    with pytest.raises(PowerError) as e:
+        power_window(parse_mllog(':::MLLOG {"key": "power_begin", "value": "x"}'))
+    assert e.value.kind == "missing_power_window"
+    bad = ':::MLLOG {"key": "power_begin", "value": "2023-01-02 10:00"}\n'
+    bad += ':::MLLOG {"key": "power_end", "value": "01-02-2023 10:00:10.000"}'
+    with pytest.raises(PowerError) as e:
+        power_window(parse_mllog(bad))
+    assert e.value.kind == "bad_power_window"
+
+
+def test_offline_mean_keeps_or_drops_nonpositive_by_version():
+    detail, trace = read_mllog(FIX / "detail_offline.txt"), read_trace(FIX / "spl_window.txt")
+    kept = power_metric(detail, trace, "Offline", "v3.0")
+    assert (kept.value, kept.unit, kept.samples, kept.nonpositive) == (sum(INSIDE) / 9, "W", 9, 1)
+    dropped = power_metric(detail, trace, "Offline", "v4.1")
+    assert (dropped.value, dropped.samples, dropped.nonpositive) == (1120 / 8, 8, 1)
+    assert not drops_nonpositive("v3.0") and drops_nonpositive("v3.1")
+    assert kept.energy_per_query_j is None and kept.duration_s == 10.0
+
+
+def test_singlestream_energy_per_query_by_version():
+    detail, trace = read_mllog(FIX / "detail_singlestream.txt"), read_trace(FIX / "spl_window.txt")
+    avg = sum(INSIDE) / 9
+    m = power_metric(detail, trace, "SingleStream", "v3.0")  # result_query_count = 4000
+    assert (m.value, m.unit) == (avg * 10.0 * 1000 / 4000, "mJ/query")
+    assert m.energy_per_query_j == m.value / 1000 and m.samples_per_query == 1
+    # v1.x: queries = result_qps_with_loadgen_overhead (400) x window (10 s)
+    old = power_metric(detail, trace, "SingleStream", "v1.1")
+    assert old.value == avg * 10.0 * 1000 / (400.0 * 10.0)
+
+
+def test_multistream_inferred_from_singlestream_times_eight():
+    detail, trace = read_mllog(FIX / "detail_singlestream.txt"), read_trace(FIX / "spl_window.txt")
+    m = power_metric(detail, trace, "MultiStream", "v2.1")
+    avg = sum(INSIDE) / 9
+    assert m.inferred and m.value == avg * 10.0 * 8 * 1000 / 4000
+    assert m.value == 8 * power_metric(detail, trace, "SingleStream", "v2.1").value
+    assert m.samples_per_query == 8
+
+
+def test_legacy_multistream_is_per_sample():
+    text = (FIX / "detail_singlestream.txt").read_text().replace('"SingleStream"', '"MultiStream"')
+    detail, trace = parse_mllog(text), read_trace(FIX / "spl_window.txt")
+    m = power_metric(detail, trace, "MultiStream", "v1.0")
+    # generated_query_count (5000) x generated_samples_per_query (1)
+    assert (m.value, m.unit) == (sum(INSIDE) / 9 * 10.0 * 1000 / 5000, "mJ/sample")
+
+
+def test_power_errors_are_typed():
+    detail = read_mllog(FIX / "detail_offline.txt")
+    with pytest.raises(PowerError) as e:
+        power_metric(detail, read_trace(FIX / "spl_outside.txt"), "Offline", "v3.0")
+    assert e.value.kind == "no_samples_in_window"
+    neg = parse_trace(b"Time,01-02-2023 10:00:05.000,Watts,-2.0\n")
+    with pytest.raises(PowerError) as e:
+        power_metric(detail, neg, "Offline", "v3.0")
+    assert e.value.kind == "nonpositive_power"
+    with pytest.raises(PowerError) as e:
+        power_metric(detail, neg, "Offline", "v4.1")  # the only sample is dropped
+    assert e.value.kind == "no_samples_in_window"
+    with pytest.raises(PowerError) as e:  # the Offline log has result_query_count 1 ...
+        text = (FIX / "detail_offline.txt").read_text().replace("result_query_count", "x")
+        power_metric(parse_mllog(text), read_trace(FIX / "spl_window.txt"), "SingleStream", "v3.0")
+    assert e.value.kind == "missing_query_count"
+
+
+def test_checker_power_metric_accepts_text_or_path():
+    text = (FIX / "detail_singlestream.txt").read_text()
+    a = checker_power_metric(text, FIX / "spl_window.txt", "singlestream", "v3.0")
+    b = checker_power_metric(
+        FIX / "detail_singlestream.txt", FIX / "spl_window.txt", "SingleStream", "v3.0"
+    )  # noqa: E501
+    assert a == b == (sum(INSIDE) / 9 * 10.0 * 1000 / 4000, "mJ")
+    with pytest.raises(PowerError):
+        checker_power_metric(text, FIX / "spl_window.txt", "Interactive", "v3.0")
+
+
+# --- published values -------------------------------------------------------------------
+
+
+def _cmx_power(mirror_root: Path, version: str) -> dict[str, tuple[float, str]]:
+    """Published power values of a round in MLCommons' CMX results, by Location."""
+    git = str(mirror_root / "mlcommons" / "cm4mlperf-results.git")
+    ls = ["git", "-C", git, "ls-tree", "-r", "--name-only", "main", "experiment/"]
+    names = subprocess.run(ls, check=True, capture_output=True, text=True).stdout.split()
+    out = {}
+    for n in names:
+        if f"--{version}--" in n and "-power--" in n and n.endswith("cm-result.json"):
+            show = ["git", "-C", git, "show", f"main:{n}"]
+            for r in json.loads(subprocess.run(show, check=True, capture_output=True).stdout):
+                if r.get("Result_Power") is not None:
+                    out[r["Location"]] = (r["Result_Power"], r["Result_Power_Units"])
+                elif r.get("Units") in ("Watts", "millijoules"):
+                    out[r["Location"]] = (r["Result"], r["Units"])
+    return out
+
+
+PUBLISHED = {
+    "v2.0": [
+        # five samples <= 0 W in the window each: the v2.0 checker kept them in the mean
+        "closed/NVIDIA/results/Xavier_NX_TRT_MaxQ/3d-unet-99/Offline",
+        "closed/NVIDIA/results/Xavier_NX_TRT_MaxQ/3d-unet-99/SingleStream",
+    ],
+    "v2.1": [
+        "closed/Dell/results/XR12_A2x1_TRT_MaxQ/resnet50/SingleStream",
+        "open/Qualcomm/results/r282_z93_q8e_prev-qaic-v1.8.0.73-aic100/retinanet/server",
+        "open/Qualcomm/results/r282_z93_q5e_prev-qaic-v1.8.0.73-aic100/retinanet/multistream",
+    ],
+    "v3.0": [
+        "closed/Dell/results/XR4520c_MaxQ_A2x1_TRT_MaxQ/bert-99/Offline",
+        "closed/Dell/results/XR4520c_MaxQ_A2x1_TRT_MaxQ/bert-99/SingleStream",
+        "closed/Dell/results/XR4520c_MaxQ_A2x1_TRT_MaxQ/resnet50/MultiStream",
+        # MultiStream inferred from a SingleStream run (x8) and Offline from SingleStream
+        "open/cTuning/results/nvidia_orin-tflite_cpp-cpu-tflite-vmaster-default_config/"
+        "mobilenet-v3-precision_uint8-small-224/multistream",
+        "open/cTuning/results/nvidia_orin-tflite_cpp-cpu-tflite-vmaster-default_config/"
+        "mobilenet-v3-precision_uint8-small-224/offline",
+    ],
+}
+
+
+@pytest.mark.parametrize("version", sorted(PUBLISHED))
+def test_checker_metric_equals_published_cmx(version, checkout, mirror_root):
+    locs = PUBLISHED[version]
+    pats = [f"/{loc}/performance/run_1/{f}" for loc in locs for f in ("spl.txt", "*detail.txt")]
+    root = checkout(f"inference_results_{version}", pats)
+    published = _cmx_power(mirror_root, version)
+    units = {"Watts": "W", "millijoules": "mJ"}
+    for loc in locs:
+        run = root / loc / "performance" / "run_1"
+        value, unit = checker_power_metric(
+            run / "mlperf_log_detail.txt", run / "spl.txt", loc.rsplit("/", 1)[1], version
+        )
+        assert (value, unit) == (published[loc][0], units[published[loc][1]]), loc
+
+
+def test_nonpositive_samples_change_the_mean(checkout):
+    loc = PUBLISHED["v2.0"][0]
+    root = checkout("inference_results_v2.0", [f"/{loc}/performance/run_1/*"])
+    run = root / loc / "performance" / "run_1"
+    detail, trace = read_mllog(run / "mlperf_log_detail.txt"), read_trace(run / "spl.txt")
+    kept = power_metric(detail, trace, "Offline", "v2.0")
+    dropped = power_metric(detail, trace, "Offline", "v4.1")
+    assert kept.nonpositive == 5 and dropped.samples == kept.samples - 5
+    assert 0 < (dropped.value - kept.value) / kept.value < 0.01
+
+
+def test_v41_power_results_equal_summary_results(checkout, mirror_root):
+    """All 31 v4.1 power results against the published summary_results.json."""
+    from mlperf_power_dag.readers.inference_tree import SPARSE_PATTERNS
+
+    root = checkout("inference_results_v4.1", SPARSE_PATTERNS)
+    git = str(mirror_root / "mlcommons" / "inference_results_v4.1.git")
+    show = ["git", "-C", git, "show", "refs/pull/2/head:summary_results.json"]
+    rows = json.loads(subprocess.run(show, check=True, capture_output=True).stdout)
+    power_rows = [r for r in rows if "Power_Result" in r]
+    assert len(power_rows) == 31
+    units = {"Watts": "W", "millijoules": "mJ"}
+    for r in power_rows:
+        run = root / r["Location"] / "performance" / "run_1"
+        value, unit = checker_power_metric(
+            run / "mlperf_log_detail.txt", run / "spl.txt", r["Scenario"], "v4.1"
+        )
+        assert unit == units[r["Power_Units"]]
+        assert value == pytest.approx(r["Power_Result"], rel=1e-9), r["Location"]
