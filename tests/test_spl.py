@@ -41,6 +41,9 @@ def test_parse_trace_slow_path_and_empty():
     assert tr.time.tolist() == [np.datetime64("2023-01-02T10:00:01.500", "ns").astype(object)]
     assert tr.watts.tolist() == [7.25]
     assert tr.malformed == 1  # 30 February
+    bad_times = [b"10:75:01.000", b"24:00:01.000", b"23:59:60.000", b"1x:00:00.000"]
+    bad = parse_trace(b"".join(b"Time,01-02-2023 %s,Watts,1\n" % t for t in bad_times))
+    assert (bad.lines, bad.malformed) == (4, 4)
     assert parse_trace(b"").time.size == 0
     assert parse_trace(b"\n\n  \n").lines == 0
     junk = parse_trace(b"not,a,trace\nTime,x,Watts,abc\n")

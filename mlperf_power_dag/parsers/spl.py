@@ -78,12 +78,12 @@ def _fast_times(m: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     for j, c in _TS_SEPS.items():
         ok &= m[:, j] == c
     d = m.astype(np.int64) - ord("0")
-    mon, day = d[:, 0] * 10 + d[:, 1], d[:, 3] * 10 + d[:, 4]
-    year = d[:, 6] * 1000 + d[:, 7] * 100 + d[:, 8] * 10 + d[:, 9]
-    sec = (d[:, 11] * 10 + d[:, 12]) * 3600 + (d[:, 14] * 10 + d[:, 15]) * 60
-    sec += d[:, 17] * 10 + d[:, 18]
+    two = lambda j: d[:, j] * 10 + d[:, j + 1]  # noqa: E731
+    mon, day, hh, mm, ss = two(0), two(3), two(11), two(14), two(17)
+    year = two(6) * 100 + two(8)
     ms = d[:, 20] * 100 + d[:, 21] * 10 + d[:, 22]
-    ok &= (mon >= 1) & (mon <= 12) & (day >= 1) & (sec < 86400 + 1)
+    ok &= (mon >= 1) & (mon <= 12) & (day >= 1) & (hh < 24) & (mm < 60) & (ss < 60)
+    sec = (hh * 60 + mm) * 60 + ss
     months = np.where(ok, (year - 1970) * 12 + mon - 1, 0).astype("datetime64[M]")
     days = months.astype("datetime64[D]") + np.where(ok, day - 1, 0)
     ok &= days.astype("datetime64[M]") == months  # the day exists in that month
@@ -116,8 +116,13 @@ def parse_trace(data: bytes) -> Trace:
         return empty
     commas = np.flatnonzero(arr == 44)
     k = np.searchsorted(commas, starts)
-    pos = lambda j: commas[np.minimum(k + j, commas.size - 1)] if commas.size else starts  # noqa: E731
-    has = lambda j: (k + j < commas.size) & (pos(j) < ends)  # noqa: E731
+
+    def pos(j: int) -> np.ndarray:  # the j-th comma of each line (clipped)
+        return commas[np.minimum(k + j, commas.size - 1)] if commas.size else starts
+
+    def has(j: int) -> np.ndarray:  # whether the line has a j-th comma
+        return (k + j < commas.size) & (pos(j) < ends)
+
     ok = has(0) & has(1) & has(2)
     c0, c1, c2 = pos(0), pos(1), pos(2)
     c3 = np.where(has(3), pos(3), ends)

@@ -104,7 +104,7 @@ def find_results(root: Path) -> tuple[list[_Result], list[str]]:
     found: list[_Result] = []
     odd: list[str] = []
     for results in sorted(root.glob("*/*/results")):
-        if not results.is_dir():
+        if not results.is_dir() or results.parent.parent.name.startswith("."):
             continue
         division, submitter = results.parent.parent.name, results.parent.name
         for dirpath, dirnames, filenames in os.walk(results):
@@ -192,7 +192,8 @@ class _Read:
     power_run: bool
 
 
-def _read_result(r: _Result, version: str, problems: ProblemLog) -> _Read | None:  # noqa: C901 - one linear walk over the folder's files
+def _read_result(r: _Result, version: str, problems: ProblemLog) -> _Read | None:
+    """Loadgen result and power of one folder; None (with a problem) if it is skipped."""
     rel = r.rel
     scenario = canonical_scenario(r.scen_folder)
     if scenario is None:
@@ -227,7 +228,7 @@ def _read_result(r: _Result, version: str, problems: ProblemLog) -> _Read | None
                 )
             if not detail.values:
                 detail = None
-    if summary is not None and summary.scenario is None and (detail is None):
+    if summary is not None and summary.scenario is None and detail is None:
         problems.skip(rel, "no_loadgen_log", f"{rel}: {SUMMARY} names no scenario")
         return None
     if summary is None and (detail is None or "effective_scenario" not in detail):
@@ -265,7 +266,7 @@ def _power(
         return None
     try:
         trace = parse_trace(data)
-    except Exception as exc:  # noqa: BLE001 - any parse failure is a counted problem
+    except Exception as exc:  # any parse failure is a counted problem, never a crash
         problems.skip(rel, "unreadable_trace", f"{spl_rel}: {type(exc).__name__}: {exc}")
         return None
     if trace.lines == 0:
@@ -327,7 +328,7 @@ def read_tree_round(
     for i, r in enumerate(found, 1):
         try:
             x = _read_result(r, version, problems)
-        except Exception as exc:  # noqa: BLE001 - one bad result must not sink the round
+        except Exception as exc:  # one bad result must not sink the round
             problems.skip(r.rel, "unreadable_result", f"{r.rel}: {type(exc).__name__}: {exc}")
             x = None
         if x is not None:
