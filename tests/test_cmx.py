@@ -128,6 +128,20 @@ def test_v31_combined_rows(rounds):
     assert ms.performance_unit == "ms" and ms.performance == pytest.approx(4.710039, rel=1e-6)
     assert ms.energy_per_query_j == pytest.approx(0.077826826, rel=1e-8)
     assert pd.isna(ms.power_w) and pd.isna(ms.samples_per_second)
+    assert ms.samples_per_joule == pytest.approx(8 / 0.077826826, rel=1e-8)  # 8 samples/query
+
+
+def test_open_variant_of_a_token_benchmark(rounds):
+    # Model is the folder's model name; MlperfModel says it runs llama2-70b-99.9 (tokens/s).
+    df = rounds["v4.1"].results
+    path = (
+        "open/NeuralMagic/results/GO_2xRTX4090-reference-cpu-pytorch-v2.2.1-default_config/"
+        "neuralmagic_Llama-2-7b-chat-hf-FP8/offline"
+    )
+    r = _one(df, path)
+    assert (r.benchmark, r.benchmark_known) == ("neuralmagic-llama-2-7b-chat-hf-fp8", False)
+    assert r.performance == 1871.84 and r.performance_unit == "tokens/s"
+    assert pd.isna(r.samples_per_second)
 
 
 def test_round_counts(rounds):

@@ -76,7 +76,9 @@ def test_v41_counts(v41):
     gptj = df[df.benchmark.str.startswith("gptj") & df.scenario.isin(["Offline", "Server"])]
     assert len(no_tps) == 137 == len(gptj)
     assert gptj.samples_per_second.isna().all()
-    assert set(problems.kind) == {"no_tokens_per_sample", "unknown_benchmark"}
+    # Five open llama2-70b variants labelled Samples/s/Queries/s carry token rates.
+    assert problems.kind.eq("unit_conflict").sum() == 5
+    assert set(problems.kind) == {"no_tokens_per_sample", "unit_conflict", "unknown_benchmark"}
 
 
 def test_v41_values(v41):
@@ -102,6 +104,13 @@ def test_v41_values(v41):
     ss = _one(df, "closed/UntetherAI/results/h13_u3_slim/resnet50/singlestream", "edge")
     assert ss.scenario == "SingleStream" and ss.performance_unit == "ms"
     assert ss.energy_per_query_j == pytest.approx(0.029238987, rel=1e-8)
+    assert ss.samples_per_joule == pytest.approx(1 / 0.029238987, rel=1e-8)
+    nm = _one(df, "open/NeuralMagic/results/GO_2xRTX4090-reference-cpu-pytorch-v2.2.1-"
+              "default_config/neuralmagic_Llama-2-7b-chat-hf-FP8/offline")  # fmt: skip
+    assert nm.performance == 1871.84 and nm.performance_unit == "tokens/s"
+    # its loadgen log: 6.31405 samples/s, 1871.84 tokens/s
+    assert nm.samples_per_second == pytest.approx(1871.84 / 296.5, rel=1e-12)
+    assert nm.samples_per_second == pytest.approx(6.31405, rel=3e-3)
     juniper = _one(df, "closed/JuniperNetworks/results/DGX-H100_H100-SXM-80GBx32_TRT/"
                    "llama2-70b-99/Offline")  # fmt: skip
     assert (juniper.nodes, juniper.accelerators) == (4, 32)

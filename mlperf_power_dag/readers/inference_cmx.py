@@ -15,15 +15,20 @@ What the CMX files look like, round by round (the reader handles all of them the
 - The cross-round ``mlperf-inference--all--...`` folders repeat rows of the round folders
   and are not read.
 
-Columns: performance = ``Result`` in its unit (Offline samples/s, Server queries/s, SS/MS
-latency in ms, LLMs tokens/s: see `reports_tokens`); power_w = the ``Watts`` value
-(Offline/Server); energy_per_query_j = the ``millijoules`` value / 1000 (SingleStream/
-MultiStream); samples_per_second = the Offline/Server result when it counts samples or queries
-(one sample per Server query); for a result in tokens/s it stays null and is flagged, because
-CMX keeps only the first accuracy number and not the measured tokens per sample.
-samples_per_joule = samples_per_second / power_w. accelerators = accelerators_per_node x
-number_of_nodes. valid is True: CMX lists published results, which passed the submission
-checker.
+Columns:
+
+- performance = ``Result`` in its unit: Offline samples/s, Server queries/s, SingleStream/
+  MultiStream latency in ms, LLMs tokens/s. CMX labels token rates ``Samples/s`` /
+  ``Queries/s``, so tokens/s is decided by `reports_tokens` for the benchmark the row's
+  ``MlperfModel`` names.
+- power_w = the ``Watts`` value (Offline/Server); energy_per_query_j = the ``millijoules``
+  value / 1000 (SingleStream/MultiStream).
+- samples_per_second = the Offline/Server result when it counts samples or queries (one
+  sample per Server query). For a result in tokens/s it stays null and is flagged: CMX keeps
+  only the first accuracy number, not the measured tokens per sample.
+- samples_per_joule: see `samples_per_joule`.
+- accelerators = accelerators_per_node x number_of_nodes.
+- valid is True: CMX lists published results, which passed the submission checker.
 """
 
 from __future__ import annotations
@@ -52,6 +57,7 @@ from mlperf_power_dag.parsers.cmx import (
     row_kind,
     text,
 )
+from mlperf_power_dag.parsers.loadgen import MULTISTREAM_SAMPLES_PER_QUERY
 from mlperf_power_dag.schemas import InferenceResults
 from mlperf_power_dag.tables import ProblemLog, RoundTable, finish
 
@@ -77,6 +83,29 @@ def reports_tokens(version: str, benchmark: str, scenario: str) -> bool:
     if v == (4, 0):
         return (benchmark, scenario) in _TOKEN_METRICS_V40
     return benchmark in TOKEN_BENCHMARKS
+
+
+def samples_per_joule(
+    version: str,
+    scenario: str,
+    samples_per_second: float | None,
+    power_w: float | None,
+    energy_per_query_j: float | None,
+) -> float | None:
+    """Samples per joule as the tree reader computes it: Offline/Server samples/s / W;
+    SingleStream 1 / J per query; MultiStream (v2.0 on, the checker's 8 samples per query)
+    8 / J per query. None when an input is missing or zero."""
+    if scenario in ("Offline", "Server"):
+        if samples_per_second and power_w:
+            return samples_per_second / power_w
+        return None
+    if not energy_per_query_j:
+        return None
+    if scenario == "SingleStream":
+        return 1 / energy_per_query_j
+    if scenario == "MultiStream" and version_tuple(version) >= (2, 0):
+        return MULTISTREAM_SAMPLES_PER_QUERY / energy_per_query_j
+    return None
 
 
 @dataclass
@@ -261,6 +290,8 @@ def _result_row(
 
     model = text(base.get("Model")) or parsed.benchmark
     benchmark, known = canonical_benchmark(model)
+    # The benchmark an open-division model stands for (``MlperfModel``) sets the metric.
+    mlperf_model = canonical_benchmark(text(base.get("MlperfModel")) or model)[0]
     submitter = text(base.get("Organization")) or parsed.submitter
     system = text(base.get("Platform")) or parsed.system
 
@@ -283,7 +314,7 @@ def _result_row(
     if perf is not None:
         performance = number(perf[1].get("Result"))
         unit = performance_unit(perf[1])
-        if unit in ("samples/s", "queries/s") and reports_tokens(version, benchmark, scenario):
+        if unit in ("samples/s", "queries/s") and reports_tokens(version, mlperf_model, scenario):
             unit = "tokens/s"
         if performance is not None and performance < 0:
             problems.flag(loc, "negative_result", f"{rel}: Result {performance}; left empty")
@@ -360,7 +391,7 @@ def _result_row(
         "tokens_per_sample": None,
         "power_w": power_w,
         "energy_per_query_j": energy_j,
-        "samples_per_joule": sps / power_w if sps and power_w else None,
+        "samples_per_joule": samples_per_joule(version, scenario, sps, power_w, energy_j),
         "source": CMX,
         "source_repo": source_repo,
         "source_path": loc,

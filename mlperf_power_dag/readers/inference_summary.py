@@ -6,16 +6,23 @@ The results-site table (see `parsers.summary_results`). v4.1 has it on
 One InferenceResults row per result and category: an object with ``Suite``
 ``"datacenter,edge"`` gives a row in each. The performance and power halves of one result
 (same ``Location`` and category) are joined one to one, whether they come in one object
-(v4.1) or in two. Columns: division = ``Category``; system = ``Platform``; system_name =
-``System``; benchmark = ``UsedModel`` (the result folder's name; ``Model`` if absent);
-accelerators = ``Total Accelerators`` if given, else ``a#`` (per node) x ``Nodes`` (a blank
-``a#`` with no ``Accelerator`` counts 0); tokens_per_sample = the ``TOKENS_PER_SAMPLE`` of the
-accuracy field; samples_per_second = the Offline/Server result in samples or queries per
-second, or tokens/s / tokens_per_sample (null and flagged without it: GPT-J's tokens/s are
-loadgen's *inferred* tokens, whose factor the file does not state); power_w = ``Watts``
-(Offline/Server); energy_per_query_j = ``millijoules`` / 1000 (SingleStream/MultiStream);
-samples_per_joule = samples_per_second / power_w. valid is True (published results passed
-the submission checker); a nonzero ``errors`` field is flagged.
+(v4.1) or in two. Columns:
+
+- division = ``Category``; system = ``Platform``; system_name = ``System``; benchmark =
+  ``UsedModel`` (the result folder's name; ``Model`` if absent).
+- accelerators = ``Total Accelerators`` if given, else ``a#`` (per node) x ``Nodes`` (a
+  blank ``a#`` with no ``Accelerator`` counts 0).
+- tokens_per_sample = the ``TOKENS_PER_SAMPLE`` of the accuracy field.
+- a result labelled samples/s or queries/s that the round's checker reports in tokens/s
+  (`inference_cmx.reports_tokens` for ``Model``, e.g. open-division variants of llama2-70b)
+  is taken as tokens/s and flagged (``unit_conflict``).
+- samples_per_second = the Offline/Server result in samples or queries per second, or
+  tokens/s / tokens_per_sample; null and flagged without it (GPT-J's tokens/s are loadgen's
+  *inferred* tokens, whose factor the file does not state).
+- power_w = ``Watts`` (Offline/Server); energy_per_query_j = ``millijoules`` / 1000
+  (SingleStream/MultiStream); samples_per_joule: see `inference_cmx.samples_per_joule`.
+- valid is True (published results passed the submission checker); a nonzero ``errors``
+  field is flagged.
 """
 
 from __future__ import annotations
@@ -34,7 +41,11 @@ from mlperf_power_dag.parsers.summary_results import (
     row_parts,
     tokens_per_sample,
 )
-from mlperf_power_dag.readers.inference_cmx import drop_key_duplicates
+from mlperf_power_dag.readers.inference_cmx import (
+    drop_key_duplicates,
+    reports_tokens,
+    samples_per_joule,
+)
 from mlperf_power_dag.schemas import InferenceResults
 from mlperf_power_dag.tables import ProblemLog, RoundTable, finish
 
@@ -240,6 +251,15 @@ def _result_row(
     performance = unit = sps = None
     if perf is not None:
         performance, unit = perf[2]["value"], perf[2]["unit"]
+        rule_model = canonical_benchmark(text(entry.get("Model")) or model)[0]
+        if unit in ("samples/s", "queries/s") and reports_tokens(version, rule_model, scenario):
+            problems.flag(
+                loc,
+                "unit_conflict",
+                f"{name} {ident}: result labelled {unit} but the {version} checker reports "
+                f"{rule_model} {scenario} in tokens/s; taken as tokens/s",
+            )
+            unit = "tokens/s"
         if performance < 0:
             problems.flag(
                 loc, "negative_result", f"{name} {ident}: result {performance}; left empty"
@@ -309,7 +329,7 @@ def _result_row(
         "tokens_per_sample": tps,
         "power_w": power_w,
         "energy_per_query_j": energy_j,
-        "samples_per_joule": sps / power_w if sps and power_w else None,
+        "samples_per_joule": samples_per_joule(version, scenario, sps, power_w, energy_j),
         "source": SUMMARY,
         "source_repo": source_repo,
         "source_path": loc,
