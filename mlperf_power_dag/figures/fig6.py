@@ -18,6 +18,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
 from mlperf_power_dag.figures.common import (
+    MARKERS,
     FigureData,
     concat_long,
     empty_message,
@@ -49,6 +50,7 @@ VARIANT_STYLE = {
     "AC": ("//////", "darkred", "--", "s"),
 }
 OTHER_STYLE = ("....", "dimgray", ":", "D")
+EXTRA_COLORS = ("darkorange", "purple", "green", "blue", "brown", "olive")
 
 
 @dataclass
@@ -206,6 +208,22 @@ def _style(variant: str) -> tuple[str, str, str, str]:
     return VARIANT_STYLE.get(variant, OTHER_STYLE)
 
 
+def _tag_styles(tags: list[tuple[str, str]]) -> dict[str, tuple[str, str, str, str]]:
+    """Hatch, colour, line style and marker per tag: the variant's, with other colours and
+    markers for the second, third... tag of one variant (results split by submitter)."""
+    out: dict[str, tuple[str, str, str, str]] = {}
+    seen: dict[str, int] = {}
+    for tag, variant in tags:
+        hatch, color, ls, marker = _style(variant)
+        j = seen.get(variant, 0)
+        seen[variant] = j + 1
+        if j:
+            color = EXTRA_COLORS[(j - 1) % len(EXTRA_COLORS)]
+            marker = MARKERS[j % len(MARKERS)]
+        out[tag] = (hatch, color, ls, marker)
+    return out
+
+
 @styled
 def render_fig6(data: FigureData) -> Figure:
     """Stacked energy bars (compute + interconnect) per scale and variant, time to train line
@@ -222,10 +240,12 @@ def render_fig6(data: FigureData) -> Figure:
     pos = {s: i for i, s in enumerate(scales)}
     n = len(tags)
     width = min(0.36, 0.8 / n)
+    styles = _tag_styles(tags)
+    several = len(tags) > len({v for _, v in tags})  # a variant split by submitter
     ax2 = ax.twinx()
     totals = [0.0]
     for k, (tag, variant) in enumerate(tags):
-        hatch, color, ls, marker = _style(variant)
+        hatch, color, ls, marker = styles[tag]
         offset = (k - (n - 1) / 2) * width
         sub = df[df["tag"] == tag]
         comp = sub[sub["series"] == f"{COMPUTE} ({tag})"].set_index("x")["y"].astype(float)
@@ -237,7 +257,17 @@ def render_fig6(data: FigureData) -> Figure:
         totals.extend((comp + inter).tolist())
         if n > 1:
             for x, top in zip(xs, (comp + inter).tolist(), strict=True):
-                ax.text(x, top, variant, ha="center", va="bottom", fontsize=4.5, color="dimgray")
+                # Split variants carry long tags: write them upright so neighbours don't clash.
+                ax.text(
+                    x,
+                    top,
+                    tag if several else variant,
+                    ha="center",
+                    va="bottom",
+                    rotation=90 if several else 0,
+                    fontsize=4.5,
+                    color="dimgray",
+                )
         t = sub[sub["series"] == f"{TIME} ({tag})"]
         ax2.plot(
             [pos[s] + offset for s in t["x"]],
@@ -251,10 +281,13 @@ def render_fig6(data: FigureData) -> Figure:
         )
     ax.set_xticks(range(len(scales)))
     ax.set_xticklabels([str(s) for s in scales])
-    ax.set_xlim(-0.6, len(scales) - 0.4)
-    ax.set_ylim(0, max(totals) * 1.12 or 1.0)
+    pad = 0.4 if len(scales) == 1 else 0.0  # keep a single group's bars narrow
+    ax.set_xlim(-0.6 - pad, len(scales) - 0.4 + pad)
+    ax.set_ylim(0, max(totals) * (1.3 if several else 1.12) or 1.0)
     times = df.loc[df["series"].str.startswith(TIME), "y"].astype(float)
-    ax2.set_ylim(0, (times.max() if len(times) else 1.0) * 1.1)
+    # One scale: the time points would sit on the bar tops and their labels; lift the axis.
+    head = 1.35 if len(scales) == 1 else 1.1
+    ax2.set_ylim(0, (times.max() if len(times) else 1.0) * head)
     ax.set_xlabel("Number of accelerators")
     ax.set_ylabel("Energy (MJ)")
     ax2.set_ylabel("Time to train (min)")
@@ -282,8 +315,8 @@ def render_fig6(data: FigureData) -> Figure:
                     label=f"{v}-measured energy",
                 )
             )
-    for tag, variant in tags:
-        _, color, ls, marker = _style(variant)
+    for tag, _variant in tags:
+        _, color, ls, marker = styles[tag]
         handles.append(
             Line2D([], [], color=color, linestyle=ls, marker=marker, label=f"Time to train ({tag})")
         )
