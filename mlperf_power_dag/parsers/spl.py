@@ -74,46 +74,106 @@ def _gather(arr: np.ndarray, at: np.ndarray, width: int) -> np.ndarray:
 
 def _fast_times(m: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(n, 23) bytes `MM-DD-YYYY HH:MM:SS.fff` -> (datetime64[ns], ok mask)."""
-    ok = ((m[:, _TS_DIGITS] - ord("0")) < 10).all(axis=1)  # uint8: below '0' wraps high
+    raw = m[:, _TS_DIGITS] - np.uint8(ord("0"))  # below '0' wraps high
+    ok = (raw < 10).all(axis=1)
     for j, c in _TS_SEPS.items():
         ok &= m[:, j] == c
-    d = m.astype(np.int64) - ord("0")
-    two = lambda j: d[:, j] * 10 + d[:, j + 1]  # noqa: E731
-    mon, day, hh, mm, ss = two(0), two(3), two(11), two(14), two(17)
-    year = two(6) * 100 + two(8)
-    ms = d[:, 20] * 100 + d[:, 21] * 10 + d[:, 22]
+    d = raw.astype(np.int32)
+    # columns of d: MM(0,1) DD(2,3) YYYY(4-7) hh(8,9) mm(10,11) ss(12,13) fff(14-16)
+    mon, day = d[:, 0] * 10 + d[:, 1], d[:, 2] * 10 + d[:, 3]
+    year = d[:, 4] * 1000 + d[:, 5] * 100 + d[:, 6] * 10 + d[:, 7]
+    hh, mm, ss = d[:, 8] * 10 + d[:, 9], d[:, 10] * 10 + d[:, 11], d[:, 12] * 10 + d[:, 13]
+    ms = d[:, 14] * 100 + d[:, 15] * 10 + d[:, 16]
     ok &= (mon >= 1) & (mon <= 12) & (day >= 1) & (hh < 24) & (mm < 60) & (ss < 60)
-    sec = (hh * 60 + mm) * 60 + ss
     months = np.where(ok, (year - 1970) * 12 + mon - 1, 0).astype("datetime64[M]")
     days = months.astype("datetime64[D]") + np.where(ok, day - 1, 0)
     ok &= days.astype("datetime64[M]") == months  # the day exists in that month
-    ns = (sec * 1000 + ms) * 1_000_000
-    return days.astype("datetime64[ns]") + ns.astype("timedelta64[ns]"), ok
+    ms_of_day = ((hh * 60 + mm) * 60 + ss).astype(np.int64) * 1000 + ms
+    return days.astype("datetime64[ns]") + (ms_of_day * 1_000_000).astype("timedelta64[ns]"), ok
 
 
-def parse_trace(data: bytes) -> Trace:
-    """Parse the bytes of a PTD `spl.txt`, vectorized over lines with numpy.
+# exact powers of ten (float(10**i) is exact up to 10**22)
+_POW10 = np.array([float(10**i) for i in range(23)])
+_MAX_DIGITS = 15  # integers below 2**53: digits / 10**k is then the correctly rounded value
+
+
+_POW10_INT = np.array([10**i for i in range(19)], dtype=np.int64)
+
+
+def _fast_decimals(m: np.ndarray, lens: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Plain decimals (`-12.340000`) in zero-padded (n, w) bytes -> (float64, ok mask).
+
+    The digits as an exact integer divided by an exact power of ten is the correctly
+    rounded double, i.e. the same value as Python's float() of the text. Rows with other
+    forms (exponents, spaces, >15 digits) are not ok and take the slow path.
+    """
+    w = m.shape[1]
+    pos = np.arange(w)
+    inside = pos[None, :] < lens[:, None]
+    d = m - np.uint8(ord("0"))  # below '0' wraps high
+    dig = (d < 10) & inside
+    dot = m == ord(".")
+    allowed = dig | dot | ~inside
+    allowed[:, 0] |= (m[:, 0] == ord("-")) | (m[:, 0] == ord("+"))
+    after = dig[:, ::-1].cumsum(axis=1)[:, ::-1] - dig  # digits right of each position
+    ndig = after[:, 0] + dig[:, 0]
+    ok = allowed.all(axis=1) & (dot.sum(axis=1) <= 1) & (ndig > 0) & (ndig <= _MAX_DIGITS)
+    val = (
+        np.where(dig, d, 0).astype(np.int64) * _POW10_INT[np.where(dig, np.minimum(after, 18), 0)]
+    ).sum(axis=1)
+    dot_at = np.where(dot.any(axis=1), dot.argmax(axis=1), w)
+    frac = np.take_along_axis(after, np.minimum(dot_at, w - 1)[:, None], axis=1)[:, 0]
+    frac = np.where(dot_at < w, frac, 0)
+    out = val / _POW10[np.minimum(frac, _POW10.size - 1)]
+    return np.where(m[:, 0] == ord("-"), -out, out), ok
+
+
+def parse_traces(blobs: list[bytes]) -> list[Trace]:
+    """Parse several `spl.txt` files at once (one vectorized pass over their lines).
 
     Lines are `Time,<ts>,<tag>,<W>[,...]` (any line ending); the sample time is field 1 and
     the power field 3, as the checker splits them. Blank lines are skipped; other lines that
-    do not parse are counted in `malformed`. Timestamps with other than 3 decimals take a
-    slower per-line path.
+    do not parse are counted in `malformed`. Timestamps with other than 3 decimals and
+    numbers in other forms than plain decimals take a slower per-line path.
     """
+    data = b"".join(b + b"\n" for b in blobs)
+    file_start = np.cumsum([0] + [len(b) + 1 for b in blobs])[:-1]
     arr = np.frombuffer(data, np.uint8)
-    empty = Trace(np.array([], "datetime64[ns]"), np.array([], float), 0, 0)
-    if arr.size == 0:
-        return empty
     nl = np.flatnonzero(arr == 10)
-    starts = np.concatenate(([0], nl + 1))
-    ends = np.concatenate((nl, [arr.size]))
+    starts = np.concatenate(([0], nl[:-1] + 1)) if nl.size else nl
+    ends = nl
     keep = ends > starts
     starts, ends = starts[keep], ends[keep]
     ends = ends - (arr[np.maximum(ends - 1, 0)] == 13)  # drop CR of CRLF
     nonblank = (ends > starts) & ~_all_space(arr, starts, ends)
     starts, ends = starts[nonblank], ends[nonblank]
-    lines = int(starts.size)
+    time, watts = _parse_lines(data, arr, starts, ends)
+    good = ~np.isnat(time) & np.isfinite(watts)
+    owner = np.searchsorted(file_start, starts, side="right") - 1
+    lines = np.bincount(owner, minlength=len(blobs))
+    bounds = np.searchsorted(owner, np.arange(len(blobs) + 1))
+    out = []
+    for i in range(len(blobs)):
+        a, b = bounds[i], bounds[i + 1]
+        g = good[a:b]
+        out.append(Trace(time[a:b][g], watts[a:b][g], int(lines[i]), int(lines[i] - g.sum())))
+    return out
+
+
+def parse_trace(data: bytes) -> Trace:
+    """Parse the bytes of one PTD `spl.txt` (see `parse_traces`)."""
+    return parse_traces([data])[0]
+
+
+def _parse_lines(
+    data: bytes, arr: np.ndarray, starts: np.ndarray, ends: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Sample time and watts of each line (NaT / NaN where the line does not parse)."""
+    lines = starts.size
+    time = np.full(lines, np.datetime64("NaT"), "datetime64[ns]")
+    watts = np.full(lines, np.nan)
     if lines == 0:
-        return empty
+        return time, watts
     commas = np.flatnonzero(arr == 44)
     k = np.searchsorted(commas, starts)
 
@@ -128,9 +188,7 @@ def parse_trace(data: bytes) -> Trace:
     c3 = np.where(has(3), pos(3), ends)
     ok &= (c0 - starts == 4) & (_gather(arr, starts, 4) == _TIME_TAG).all(axis=1)
 
-    ts_len = c1 - c0 - 1
-    fast = ok & (ts_len == _TS_LEN)
-    time = np.full(lines, np.datetime64("NaT"), "datetime64[ns]")
+    fast = ok & (c1 - c0 - 1 == _TS_LEN)
     t_fast, t_ok = _fast_times(_gather(arr, c0[fast] + 1, _TS_LEN))
     time[fast] = np.where(t_ok, t_fast, np.datetime64("NaT"))
     slow = ok & ~fast
@@ -145,19 +203,20 @@ def parse_trace(data: bytes) -> Trace:
 
     w_len = c3 - c2 - 1
     w_ok = ok & (w_len > 0) & (w_len <= _W_WIDTH)
-    width = int(w_len[w_ok].max()) if w_ok.any() else 1
+    if not w_ok.any():
+        return time, watts
+    lens = w_len[w_ok]
+    width = int(lens.max())
     m = _gather(arr, c2[w_ok] + 1, width)
-    m[np.arange(width)[None, :] >= w_len[w_ok][:, None]] = 0
-    raw = np.ascontiguousarray(m).view(f"S{width}").ravel()
-    watts = np.full(lines, np.nan)
-    try:
-        watts[w_ok] = raw.astype(float)
-    except ValueError:
-        watts[w_ok] = pd.to_numeric(
-            pd.Series([b.decode("ascii", "replace") for b in raw]), errors="coerce"
-        ).to_numpy(float)
-    good = ~np.isnat(time) & np.isfinite(watts)
-    return Trace(time=time[good], watts=watts[good], lines=lines, malformed=int(lines - good.sum()))
+    m[np.arange(width)[None, :] >= lens[:, None]] = 0
+    fast_w, fw_ok = _fast_decimals(m, lens)
+    idx = np.flatnonzero(w_ok)
+    watts[idx[fw_ok]] = fast_w[fw_ok]
+    if not fw_ok.all():  # other number forms: the text as float() reads it, else NaN
+        raw = np.ascontiguousarray(m[~fw_ok]).view(f"S{width}").ravel()
+        txt = pd.Series([b.decode("ascii", "replace").strip() for b in raw])
+        watts[idx[~fw_ok]] = pd.to_numeric(txt, errors="coerce").to_numpy(float)
+    return time, watts
 
 
 def _all_space(arr: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
