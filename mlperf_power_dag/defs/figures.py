@@ -22,6 +22,7 @@ from mlperf_power_dag.figures import (  # noqa: E402
     fig1,
     fig2,
     fig5,
+    fig6,
     fig7,
     fig8,
     fig9,
@@ -74,6 +75,14 @@ FIGURES = [
     ),
     FigureSpec(
         "fig5b", "Edge efficiency trends", fig5.Fig5bParams, fig5.build_fig5b, fig5.render_fig5b
+    ),
+    FigureSpec(
+        "fig6",
+        "Llama2-70B LoRA: energy and time to train vs scale",
+        fig6.Fig6Params,
+        fig6.build_fig6,
+        fig6.render_fig6,
+        ("training",),
     ),
     FigureSpec(
         "fig7",
@@ -178,8 +187,7 @@ def figure_asset(spec: FigureSpec) -> dg.AssetsDefinition:
         params = params_from_config(spec, config)
         frames = {t: typed(t, tables.get(f"{t}_results")) for t in spec.tables}
         extra = {t: (None if frames[t].empty else frames[t]) for t in spec.tables[1:]}
-        results = frames["inference"]
-        data = spec.build(results, params, **extra)
+        data = spec.build(frames[spec.tables[0]], params, **extra)
         fig = spec.render(data)
         try:
             paths = common.save(fig, data, settings.figures_dir(), spec.key)
