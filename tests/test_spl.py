@@ -16,6 +16,7 @@ from mlperf_power_dag.parsers.spl import (
     checker_power_metric,
     drops_nonpositive,
     parse_trace,
+    parse_traces,
     power_metric,
     power_window,
     read_trace,
@@ -50,11 +51,41 @@ def test_parse_trace_slow_path_and_empty():
     assert (junk.lines, junk.malformed, junk.time.size) == (2, 2, 0)
 
 
-def test_parse_trace_matches_checker_line_loop(checkout):
+def test_number_forms_read_as_float_does():
+    forms = [b"94.290000", b"-0.5", b"+7", b".5", b"5.", b"1e3", b"1234567890123456789012.5"]
+    data = b"".join(b"Time,01-02-2023 10:00:01.000,Watts,%s,Volts,1\n" % f for f in forms)
+    tr = parse_trace(
+        data + b"Time,01-02-2023 10:00:01.000,Watts,-\nTime,01-02-2023 10:00:01.000,Watts,1.2.3\n"
+    )
+    assert tr.watts.tolist() == [float(f) for f in forms]
+    assert tr.malformed == 2
+
+
+def test_batched_parse_equals_one_by_one():
+    blobs = [(FIX / n).read_bytes() for n in ("spl_window.txt", "spl_outside.txt")]
+    blobs += [b"", b"garbage\n", blobs[0].replace(b"\n", b"\r\n")]
+    batch = parse_traces(blobs)
+    for one, data in zip(batch, blobs, strict=True):
+        single = parse_trace(data)
+        assert one.watts.tolist() == single.watts.tolist()
+        assert one.time.tolist() == single.time.tolist()
+        assert (one.lines, one.malformed) == (single.lines, single.malformed)
+    assert [t.time.size for t in batch] == [14, 2, 0, 0, 14]
+    assert parse_traces([]) == []
+
+
+@pytest.mark.parametrize(
+    "version, rel",
+    [  # 12 fields; 30 fields with CRLF; 39 fields (multi-channel analyzer)
+        ("v3.0", "closed/Dell/results/XR4520c_MaxQ_A2x1_TRT_MaxQ/bert-99/Offline"),
+        ("v3.0", "closed/Dell/results/XR5610_L4x1_TRT_MaxQ/resnet50/SingleStream"),
+        ("v4.1", "closed/NVIDIA/results/H200-SXM-141GBx8_TRT_MaxQ/resnet50/Offline"),
+    ],
+)
+def test_parse_trace_matches_checker_line_loop(version, rel, checkout):
     """The vectorized parser reads the same samples as the checker's line-by-line loop."""
-    rel = "closed/Dell/results/XR4520c_MaxQ_A2x1_TRT_MaxQ/bert-99/Offline/performance/run_1"
-    root = checkout("inference_results_v3.0", [f"/{rel}/spl.txt"])
-    path = root / rel / "spl.txt"
+    root = checkout(f"inference_results_{version}", [f"/{rel}/performance/run_1/spl.txt"])
+    path = root / rel / "performance" / "run_1" / "spl.txt"
     tr = read_trace(path)
     times, watts = [], []
     for line in path.read_text().splitlines():
@@ -62,6 +93,7 @@ def test_parse_trace_matches_checker_line_loop(checkout):
             f = line.split(",")
             times.append(dt.datetime.strptime(f[1], "%m-%d-%Y %H:%M:%S.%f"))
             watts.append(float(f[3]))
+    assert len(watts) > 500 and tr.malformed == 0
     assert tr.watts.tolist() == watts
     assert tr.time.astype("datetime64[us]").astype(object).tolist() == times
 
