@@ -6,6 +6,10 @@ Layout: `<division>/<submitter>/systems/<system>.json` and
 `spl.txt`. Numbers follow the MLCommons submission checker of the round (see
 `parsers.loadgen` and `parsers.spl`).
 
+Performance comes from the detail log when there is one (as the checker reads it) and
+otherwise from the summary, which prints some values rounded (Server and inferred Offline
+throughput to 2 decimals); the offline mirror keeps detail logs only for power results.
+
 Decisions, each recorded in the problem log:
 
 - A result whose system has no usable category (v0.5 has no `system_type` at all; missing,
