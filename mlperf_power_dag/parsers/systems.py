@@ -58,10 +58,9 @@ def parse_categories(system_type: Any) -> tuple[str, ...]:
 
 
 def parse_count(value: Any) -> tuple[int | None, bool]:
-    """A count given as 8, "8", 8.0 or " 8 " -> (8, True); "", "N/A", "(8,4)" -> (None, ok?).
+    """A count as written (8, "8", 8.0, " 8 ") -> (8, True).
 
-    The flag is False when a value was given but is not a whole, non-negative number; a
-    value meaning "not given" ("", "N/A", None) is (None, False) too.
+    Anything else ("", "N/A", "(8,4)", None, negative or fractional) -> (None, False).
     """
     if isinstance(value, bool) or value is None:
         return None, False
