@@ -29,6 +29,15 @@ PROVENANCE = [
     "source_path",
 ]
 
+# Benchmarks whose task changed under the same id: (first round of the current task, id
+# given to results of earlier rounds). 3D U-Net moved from BraTS 2019 brain tumours to
+# KiTS19 kidney tumours in v2.0 (whole CT volumes: ~10x fewer samples/s); the two are not
+# comparable.
+REVISIONS: dict[str, tuple[str, str]] = {
+    "3d-unet-99": ("v2.0", "3d-unet-99-brats19"),
+    "3d-unet-99.9": ("v2.0", "3d-unet-99.9-brats19"),
+}
+
 # What makes two results "the same hardware" (besides benchmark, scenario, category, division).
 HARDWARE_KEY = ["submitter", "accelerator", "accelerators", "host_processor"]
 
@@ -88,7 +97,11 @@ def select(
     benchmarks: Sequence[str] | None = None,
     valid_only: bool = True,
 ) -> pd.DataFrame:
-    """Rows of InferenceResults in one category/division/scenario; None means any."""
+    """Rows of InferenceResults in one category/division/scenario; None means any.
+
+    Results of a benchmark before its task changed get their earlier id (see REVISIONS).
+    """
+    results = split_revisions(results)
     mask = pd.Series(True, index=results.index)
     if valid_only:
         mask &= results["valid"].astype(bool)
@@ -101,6 +114,25 @@ def select(
     if benchmarks is not None:
         mask &= results["benchmark"].isin(list(benchmarks))
     return results.loc[mask].copy()
+
+
+def split_revisions(results: pd.DataFrame, suite: str = "inference") -> pd.DataFrame:
+    """Rename benchmarks of rounds before their task changed to their earlier id."""
+    if results.empty:
+        return results
+    out = None
+    for bench, (since, old_id) in REVISIONS.items():
+        hit = results["benchmark"] == bench
+        if not hit.any():
+            continue
+        early = pd.Series(
+            [r < round_rank([since], suite)[0] for r in round_rank(results["round"], suite)],
+            index=results.index,
+        )
+        if (hit & early).any():
+            out = results.copy() if out is None else out
+            out.loc[hit & early, "benchmark"] = old_id
+    return results if out is None else out
 
 
 def efficiency(results: pd.DataFrame) -> pd.Series:

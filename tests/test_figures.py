@@ -160,6 +160,8 @@ def test_fig1_normalized_on_moore_curve(results, tmp_path):
     assert any("retinanet" in n for n in data.notes)  # no usable result
     assert any("excluded" in n for n in data.notes)
     check_saved(render_fig1(data), data, tmp_path, "fig1")
+    per = build_fig1(results, Fig1Params(benchmarks=("resnet50",), per_accelerator=True))
+    assert per.frame[per.frame["benchmark"] == "resnet50"]["value"].iloc[0] == 1000 / 8
 
 
 def test_fig2_min_max_per_scale(results, tmp_path):

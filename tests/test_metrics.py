@@ -253,3 +253,22 @@ def test_empty_inputs_do_not_crash():
     assert same_system_pairs(df).frame.empty
     assert consecutive_pairs(df).frame.empty
     assert math.isclose(len(normalize_to_first(running_max(best_per_round(df).frame))), 0)
+
+
+def test_3d_unet_before_v2_0_is_another_benchmark():
+    df = frame(
+        [
+            row("v1.1", "3d-unet-99", sps=500, power=10),  # BraTS 2019
+            row("v2.0", "3d-unet-99", sps=50, power=10),  # KiTS19
+            row("v2.1", "3d-unet-99", sps=60, power=10),
+        ]
+    )
+    best = best_per_round(df).frame
+    assert best[["benchmark", "round"]].values.tolist() == [
+        ["3d-unet-99-brats19", "v1.1"],
+        ["3d-unet-99", "v2.0"],
+        ["3d-unet-99", "v2.1"],
+    ]
+    pairs = consecutive_pairs(df).frame
+    assert pairs[["round_before", "round_after"]].values.tolist() == [["v2.0", "v2.1"]]
+    assert pairs["pct_change"].tolist() == pytest.approx([20.0])

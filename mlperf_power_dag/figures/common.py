@@ -54,6 +54,8 @@ LABELS = {
     "dlrm-v2-99.9": "DLRM-v2-99.9",
     "3d-unet-99": "3D U-Net-99",
     "3d-unet-99.9": "3D U-Net-99.9",
+    "3d-unet-99-brats19": "3D U-Net-99 (BraTS)",
+    "3d-unet-99.9-brats19": "3D U-Net-99.9 (BraTS)",
     "llama2-70b-99": "Llama2-70B-99",
     "llama2-70b-99.9": "Llama2-70B-99.9",
     "stable-diffusion-xl": "Stable Diffusion XL",

@@ -42,6 +42,8 @@ class Fig1Params:
         "gptj-99",
         "stable-diffusion-xl",
     )
+    # Throughput per accelerator instead of per system (systems without accelerators left out).
+    per_accelerator: bool = False
     doubling_years: float = 2.0
     start_round: str = "v0.5"  # the Moore curve's origin (value 1)
 
@@ -58,9 +60,15 @@ def build_fig1(results: pd.DataFrame, params: Fig1Params | None = None) -> Figur
     p = params or Fig1Params()
     dates = round_dates()
     origin = dates[p.start_round]
+    metric = "samples_per_second"
+    if p.per_accelerator:
+        n = results["accelerators"].astype("Float64")
+        per = results["samples_per_second"].astype(float) / n.where(n > 0).astype(float)
+        results = results.assign(samples_per_second_per_accelerator=per)
+        metric = "samples_per_second_per_accelerator"
     best = best_per_round(
         results,
-        "samples_per_second",
+        metric,
         category=p.category,
         division=p.division,
         scenario=p.scenario,
@@ -68,7 +76,7 @@ def build_fig1(results: pd.DataFrame, params: Fig1Params | None = None) -> Figur
     )
     notes = []
     if best.excluded:
-        notes.append(f"{best.excluded} results excluded: samples_per_second NaN, inf or <= 0")
+        notes.append(f"{best.excluded} results excluded: {metric} NaN, inf or <= 0")
     df = best.frame
     df = df[df["round"].map(lambda v: round_rank([v])[0] >= round_rank([p.start_round])[0])]
     missing = [b for b in p.benchmarks if b not in set(df["benchmark"])]
