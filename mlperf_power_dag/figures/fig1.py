@@ -146,8 +146,9 @@ def render_fig1(data: FigureData) -> Figure:
         label=MOORE,
         zorder=1,
     )
-    top = float(np.nanmax(df["y"].astype(float)))
-    ax.set_ylim(0.8, 2 ** np.ceil(np.log2(top * 1.1)))
+    ys = df["y"].astype(float)
+    low = min(0.8, 2 ** np.floor(np.log2(float(np.nanmin(ys)) * 0.9)))
+    ax.set_ylim(low, 2 ** np.ceil(np.log2(float(np.nanmax(ys)) * 1.1)))
     version_axis(ax, list(curve["x"]), xlabel="MLPerf Inference version")
     ax.set_ylabel("Normalized performance")
     ax.grid(True, axis="y")
