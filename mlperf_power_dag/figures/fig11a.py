@@ -92,9 +92,9 @@ def render_fig11a(data: FigureData) -> Figure:
         pos = xs + (i - 1) * width
         ax.bar(pos, ys, width=width, color=color, label=name)
         for x, y in zip(pos, ys, strict=True):
-            ax.text(x, y + 0.03, f"{y:.2f}", ha="center", va="bottom", rotation=60, fontsize=5)
+            ax.text(x, y + 0.03, f"{y:.2f}", ha="center", va="bottom", rotation=90, fontsize=5)
         top = max(top, float(np.nanmax(ys)))
-    ax.axhline(1.0, color="gray", linestyle="--", linewidth=0.6)
+    ax.axhline(1.0, color="gray", linestyle="--", linewidth=0.6, zorder=0)
     ax.set_xticks(xs)
     ax.set_xticklabels(versions)
     ax.set_xlim(-0.6, max(len(versions), 2) - 0.4)
