@@ -44,12 +44,51 @@ def _failure_message(result) -> str:
     return "run failed"
 
 
-def build(suites: Sequence[str], version: str | None) -> int:
-    """Materialize the rounds of `suites` (all known rounds, or just `version`)."""
+def discover(instance=None) -> dict[str, list[str]]:
+    """Probe for new rounds, record them and add their partitions; returns what was added."""
+    instance = instance or _prepare_instance()
+    from mlperf_power_dag.defs.automation import pending_rounds
+    from mlperf_power_dag.defs.partitions import PARTITIONS
+
+    pending = pending_rounds(instance, log=log.info)
+    for suite, versions in pending.items():
+        instance.add_dynamic_partitions(PARTITIONS[suite].name, versions)
+        log.info("%s: added partitions %s", suite, ", ".join(versions))
+    return pending
+
+
+def run_downstream(instance, keys: Sequence[str] | None = None) -> bool:
+    """Materialize metrics, checks and figures (all, or the asset keys given)."""
+    import dagster as dg
+
+    from mlperf_power_dag.definitions import DOWNSTREAM_JOB, defs
+
+    job = defs.resolve_job_def(DOWNSTREAM_JOB)
+    if keys:
+        job = job.get_subset(asset_selection={dg.AssetKey(k) for k in keys})
+    t0 = time.monotonic()
+    what = ", ".join(keys) if keys else "metrics, checks and figures"
+    log.info("building %s", what)
+    result = job.execute_in_process(
+        instance=instance, raise_on_error=False, run_config=QUIET_RUN_CONFIG
+    )
+    dt = time.monotonic() - t0
+    if result.success:
+        log.info("%s: done in %.1fs (run %s)", what, dt, result.run_id)
+    else:
+        log.error("%s: FAILED in %.1fs: %s", what, dt, _failure_message(result))
+    return result.success
+
+
+def build(suites: Sequence[str], version: str | None, find_new: bool = True) -> int:
+    """Materialize the rounds of `suites` (all known rounds, or just `version`), then
+    everything downstream."""
     instance = _prepare_instance()
     from mlperf_power_dag.definitions import defs, round_job_name
     from mlperf_power_dag.defs.partitions import PARTITIONS
 
+    if find_new and version is None:
+        discover(instance)
     failed: list[str] = []
     for suite in suites:
         rounds = [r.version for r in registry.all_rounds(suite)]
@@ -78,11 +117,38 @@ def build(suites: Sequence[str], version: str | None) -> int:
             else:
                 failed.append(f"{suite} {v}")
                 log.error("%s %s: FAILED in %.1fs: %s", suite, v, dt, _failure_message(result))
+    if not run_downstream(instance):
+        failed.append("downstream")
     if failed:
-        log.error("%d round(s) failed: %s", len(failed), ", ".join(failed))
+        log.error("%d part(s) failed: %s", len(failed), ", ".join(failed))
         return 1
-    log.info("all rounds built")
+    log.info("all built; figures in %s", settings.figures_dir())
     return 0
+
+
+def figure(keys: Sequence[str]) -> int:
+    """Materialize the given figures, building any suite whose table was never built."""
+    instance = _prepare_instance()
+    import dagster as dg
+
+    from mlperf_power_dag.defs.figures import FIGURES
+
+    specs = {f.key: f for f in FIGURES}
+    unknown = [k for k in keys if k not in specs]
+    if unknown:
+        log.error("unknown figure(s) %s; choose from %s", unknown, ", ".join(specs))
+        return 2
+    needed = sorted({t for k in keys for t in specs[k].tables})
+    missing = [
+        t
+        for t in needed
+        if instance.get_latest_materialization_event(dg.AssetKey(f"{t}_results")) is None
+    ]
+    if missing:
+        log.info("tables never built: %s; building them first", ", ".join(missing))
+        if build(missing, None) != 0:
+            return 1
+    return 0 if run_downstream(instance, keys) else 1
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -91,15 +157,30 @@ def main(argv: Sequence[str] | None = None) -> int:
     b = sub.add_parser("build", help="fetch and tabulate rounds, then rebuild figures")
     b.add_argument("--suite", choices=["inference", "tiny", "training"], action="append")
     b.add_argument("--round", dest="version", help="only this round, e.g. v2.1")
+    b.add_argument("--no-discover", action="store_true", help="skip probing for new rounds")
+    f = sub.add_parser("figure", help="materialize figures (e.g. fig5a) and missing upstream")
+    f.add_argument("keys", nargs="+", metavar="KEY")
+    sub.add_parser("discover", help="probe for rounds newer than the known ones, add them")
     args = parser.parse_args(argv)
     logging.basicConfig(
         level=logging.INFO,
         format="%(asctime)s %(name)s %(levelname)s %(message)s",
         stream=sys.stderr,
     )
+    for noisy in ("alembic", "dagster"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
     if args.command == "build":
         suites = args.suite or ["inference", "tiny", "training"]
-        return build(suites, args.version)
+        return build(suites, args.version, find_new=not args.no_discover)
+    if args.command == "figure":
+        return figure(args.keys)
+    if args.command == "discover":
+        added = discover()
+        for suite, versions in added.items():
+            print(f"{suite}: {' '.join(versions)}")
+        if not added:
+            print("no new rounds")
+        return 0
     return 2
 
 

@@ -12,6 +12,7 @@ from mlperf_power_dag.defs.automation import (
     build_sensors_and_schedules,
     round_job_name,
 )
+from mlperf_power_dag.defs.checks import crosscheck_agreement, inference_crosscheck
 from mlperf_power_dag.defs.figures import figure_assets
 from mlperf_power_dag.defs.io import WarehouseIOManager
 from mlperf_power_dag.defs.rounds import round_assets
@@ -43,7 +44,7 @@ def make_definitions() -> dg.Definitions:
         )
     round_selection = dg.AssetSelection.assets(*assets)
     triggers = build_sensors_and_schedules(list(jobs))
-    assets += figure_assets()
+    assets += figure_assets() + [inference_crosscheck]
     jobs.append(
         dg.define_asset_job(
             DOWNSTREAM_JOB,
@@ -58,6 +59,7 @@ def make_definitions() -> dg.Definitions:
     return dg.Definitions(
         assets=assets,
         jobs=jobs,
+        asset_checks=[crosscheck_agreement],
         sensors=[s for s in triggers if isinstance(s, dg.SensorDefinition)]
         + [automation_sensor(dg.AssetSelection.all() - round_selection)],
         schedules=[s for s in triggers if isinstance(s, dg.ScheduleDefinition)],
