@@ -167,6 +167,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         format="%(asctime)s %(name)s %(levelname)s %(message)s",
         stream=sys.stderr,
     )
+    log.setLevel(logging.INFO)
     for noisy in ("alembic", "dagster"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     if args.command == "build":

@@ -22,6 +22,7 @@ from mlperf_power_dag.figures import (  # noqa: E402
     fig1,
     fig2,
     fig5,
+    fig5c,
     fig6,
     fig7,
     fig8,
@@ -75,6 +76,14 @@ FIGURES = [
     ),
     FigureSpec(
         "fig5b", "Edge efficiency trends", fig5.Fig5bParams, fig5.build_fig5b, fig5.render_fig5b
+    ),
+    FigureSpec(
+        "fig5c",
+        "Tiny efficiency trends",
+        fig5c.Fig5cParams,
+        fig5c.build_fig5c,
+        fig5c.render_fig5c,
+        ("tiny",),
     ),
     FigureSpec(
         "fig6",
