@@ -25,6 +25,7 @@ class Probe:
     exists: bool
     head: str | None  # commit of the default branch, None if the repository is empty
     error: str | None = None
+    branch: str = "main"  # the default branch HEAD points to
 
 
 def candidates(newest: tuple[int, int]) -> list[str]:
@@ -42,12 +43,16 @@ def probe(url: str, version: str) -> Probe:
         out = download._git(["ls-remote", "--symref", url, "HEAD"], url=url)
     except FetchError as e:
         return Probe(version, url, False, None, str(e))
-    head = None
+    head, branch = None, "main"
     for line in out.splitlines():
         sha, _, name = line.partition("\t")
-        if name == "HEAD" and not sha.startswith("ref:"):
+        if name != "HEAD":
+            continue
+        if sha.startswith("ref: refs/heads/"):
+            branch = sha.removeprefix("ref: refs/heads/")
+        else:
             head = sha
-    return Probe(version, url, True, head)
+    return Probe(version, url, True, head, branch=branch)
 
 
 def describe(suite: str, owner: str, repo: str, probe_: Probe) -> Round:
@@ -60,7 +65,9 @@ def describe(suite: str, owner: str, repo: str, probe_: Probe) -> Round:
                 source = SUMMARY
         except FetchError:
             pass  # left as a tree round; the raw asset reports the real error
-    return Round(suite, probe_.version, date, source=source, owner=owner, repo=repo)
+    return Round(
+        suite, probe_.version, date, source=source, owner=owner, repo=repo, ref=probe_.branch
+    )
 
 
 def _head_listing(url: str, commit: str) -> tuple[set[str], dt.date]:

@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from mlperf_power_dag.catalog import rounds, version_tuple
+from mlperf_power_dag.catalog import version_tuple
+from mlperf_power_dag.registry import all_rounds as rounds
 
 # Columns that identify the result a number came from.
 PROVENANCE = [
@@ -57,14 +58,28 @@ class Metric:
         return iter((self.frame, self.excluded))
 
 
+UNDATED_GAP = pd.Timedelta(days=182)  # axis position of a round with no known date
+
+
 def round_order(suite: str = "inference") -> list[str]:
-    """Catalog versions of a suite, oldest first."""
+    """Known versions of a suite (catalog and discovered), oldest first."""
     return [r.version for r in rounds(suite)]
 
 
 def round_dates(suite: str = "inference") -> dict[str, pd.Timestamp]:
-    """Publication date of each catalog round of a suite (rounds without a date left out)."""
-    return {r.version: pd.Timestamp(r.date) for r in rounds(suite) if r.date is not None}
+    """Publication date of each known round of a suite; a round without a known date is placed
+    half a year after the round before it (its tick still says its version)."""
+    out: dict[str, pd.Timestamp] = {}
+    last: pd.Timestamp | None = None
+    for r in rounds(suite):
+        if r.date is not None:
+            last = pd.Timestamp(r.date)
+        elif last is not None:
+            last = last + UNDATED_GAP
+        else:
+            continue
+        out[r.version] = last
+    return out
 
 
 def round_rank(versions: Iterable[str], suite: str = "inference") -> list[int]:

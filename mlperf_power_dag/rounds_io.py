@@ -15,6 +15,10 @@ from mlperf_power_dag.tables import RoundTable
 Log = Callable[[str], None]
 
 
+class EmptyRoundError(RuntimeError):
+    """A round's files yielded no results at all (a changed layout, an empty repository)."""
+
+
 def round_checkout_dir(rnd: Round) -> Path:
     fmt = source_format(rnd.suite, rnd.source)
     return download.checkout_dir(

@@ -95,6 +95,13 @@ def round_assets(suite: str, model: type[pa.DataFrameModel]) -> list[dg.AssetsDe
     def tidy(context: dg.AssetExecutionContext):
         rnd = registry.round_for(suite, context.partition_key)
         table = rounds_io.read_round(rnd, log=context.log.info)
+        if table.results.empty:
+            root, commit = rounds_io.cached_checkout(rnd)
+            raise rounds_io.EmptyRoundError(
+                f"{suite} {rnd.version}: no results found in {rnd.slug}@{commit[:12]} "
+                f"(source kind {rnd.source!r}); has the repository's layout changed? "
+                f"{len(table.problems)} problems: {table.problems['kind'].value_counts().to_dict()}"
+            )
         results = model.validate(table.results)
         problems = Problems.validate(table.problems)
         counts = problems.groupby(["severity", "kind"]).size()

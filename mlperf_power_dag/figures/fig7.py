@@ -159,6 +159,8 @@ def build_fig7(
     parts = [dc]
     if tiny is None or tiny.empty:
         notes.append("Tiny: no tiny results given; tiny bars left out")
+    elif not (tiny["round"] == p.tiny_round).any():
+        notes.append(f"Tiny: round {p.tiny_round} not loaded; tiny bars left out")
     else:
         t = tiny[(tiny["round"] == p.tiny_round) & (tiny["division"] == p.tiny_division)]
         avail = sorted(t["system"].unique())
