@@ -30,6 +30,13 @@ def _prepare_instance():
     return dg.DagsterInstance.get()
 
 
+def _definitions():
+    """Definitions for the current environment (not the ones made when the module loaded)."""
+    from mlperf_power_dag.definitions import make_definitions
+
+    return make_definitions()
+
+
 def _failure_message(result) -> str:
     for event in result.all_events:
         if event.is_step_failure and event.step_failure_data:
@@ -61,7 +68,9 @@ def run_downstream(instance, keys: Sequence[str] | None = None) -> bool:
     """Materialize metrics, checks and figures (all, or the asset keys given)."""
     import dagster as dg
 
-    from mlperf_power_dag.definitions import DOWNSTREAM_JOB, defs
+    from mlperf_power_dag.definitions import DOWNSTREAM_JOB
+
+    defs = _definitions()
 
     job = defs.resolve_job_def(DOWNSTREAM_JOB)
     if keys:
@@ -84,7 +93,9 @@ def build(suites: Sequence[str], version: str | None, find_new: bool = True) -> 
     """Materialize the rounds of `suites` (all known rounds, or just `version`), then
     everything downstream."""
     instance = _prepare_instance()
-    from mlperf_power_dag.definitions import defs, round_job_name
+    from mlperf_power_dag.definitions import round_job_name
+
+    defs = _definitions()
     from mlperf_power_dag.defs.partitions import PARTITIONS
 
     if find_new and version is None:
