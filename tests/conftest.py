@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+
+from mlperf_power_dag import cli, registry
+from mlperf_power_dag.catalog import Round
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -39,9 +43,7 @@ _GIT_ENV = {**os.environ, "GIT_TERMINAL_PROMPT": "0"}
 
 
 @pytest.fixture(scope="session")
-def checkout(
-    tmp_path_factory: pytest.TempPathFactory, mirror_root: Path
-) -> Callable[..., Path]:
+def checkout(tmp_path_factory: pytest.TempPathFactory, mirror_root: Path) -> Callable[..., Path]:
     """`checkout(repo, patterns, ref="main")` -> a sparse working tree of a mirror repo.
 
     Cached per (repo, patterns, ref) for the whole test session.
@@ -68,3 +70,32 @@ def checkout(
         return dest
 
     return _checkout
+
+
+@pytest.fixture(scope="session")
+def built(tmp_path_factory, mirror_url):
+    """Every catalog round built once with `mlperf-power build`, plus one unreachable round.
+
+    Yields the home folder, the exit code and the CLI's log messages.
+    """
+    home = tmp_path_factory.mktemp("home")
+    mp = pytest.MonkeyPatch()
+    mp.setenv("MLPERF_POWER_HOME", str(home))
+    mp.setenv("MLPERF_POWER_GIT_BASE", mirror_url)
+    mp.delenv("DAGSTER_HOME", raising=False)
+    # A round whose repository does not exist: it must fail alone.
+    registry.record([Round("inference", "v0.6", None, repo="inference_results_v0.6")])
+    records: list[logging.LogRecord] = []
+
+    class Keep(logging.Handler):
+        def emit(self, record):
+            records.append(record)
+
+    handler = Keep()
+    logging.getLogger("mlperf-power").addHandler(handler)
+    try:
+        code = cli.main(["build", "--no-discover"])
+    finally:
+        logging.getLogger("mlperf-power").removeHandler(handler)
+        mp.undo()  # later tests see the environment they started with
+    return {"home": home, "code": code, "log": [r.getMessage() for r in records]}

@@ -3,16 +3,12 @@
 from __future__ import annotations
 
 import json
-import logging
 import subprocess
 from pathlib import Path
 
 import dagster as dg
 import duckdb
 import pytest
-
-from mlperf_power_dag import cli, registry
-from mlperf_power_dag.catalog import Round
 
 TREE_ROUNDS = ["v0.5", "v0.7", "v1.0", "v1.1", "v2.0", "v2.1", "v3.0", "v4.1"]
 CMX_ROUNDS = ["v3.1", "v4.0"]
@@ -34,31 +30,6 @@ def _ls(mirror_root: Path, repo: str, ref: str = "main") -> list[str]:
         text=True,
     ).stdout
     return out.splitlines()
-
-
-@pytest.fixture(scope="module")
-def built(tmp_path_factory, mirror_url):
-    home = tmp_path_factory.mktemp("home")
-    mp = pytest.MonkeyPatch()
-    mp.setenv("MLPERF_POWER_HOME", str(home))
-    mp.setenv("MLPERF_POWER_GIT_BASE", mirror_url)
-    mp.delenv("DAGSTER_HOME", raising=False)
-    # A round whose repository does not exist: it must fail alone.
-    registry.record([Round("inference", "v0.6", None, repo="inference_results_v0.6")])
-    records: list[logging.LogRecord] = []
-
-    class Keep(logging.Handler):
-        def emit(self, record):
-            records.append(record)
-
-    handler = Keep()
-    logging.getLogger("mlperf-power").addHandler(handler)
-    try:
-        code = cli.main(["build", "--suite", "inference", "--no-discover"])
-    finally:
-        logging.getLogger("mlperf-power").removeHandler(handler)
-    yield {"home": home, "code": code, "log": [r.getMessage() for r in records]}
-    mp.undo()
 
 
 def _sql(home: Path, query: str):
@@ -149,7 +120,8 @@ def test_partitions_runs_and_crosscheck_recorded(built):
         keys = set(instance.get_dynamic_partitions("inference_rounds"))
         assert keys == set(TREE_ROUNDS + CMX_ROUNDS + ["v0.6"])
         runs = instance.get_runs()
-        assert sum(r.is_success for r in runs) == len(TREE_ROUNDS + CMX_ROUNDS) + 1
+        # one per round of every suite (6 tiny, 2 training), plus the downstream run
+        assert sum(r.is_success for r in runs) == len(TREE_ROUNDS + CMX_ROUNDS) + 6 + 2 + 1
         check = instance.event_log_storage.get_latest_asset_check_execution_by_key(
             [dg.AssetCheckKey(dg.AssetKey("inference_crosscheck"), "crosscheck_agreement")]
         )
@@ -174,6 +146,18 @@ def test_partitions_runs_and_crosscheck_recorded(built):
 
 def test_figures_written(built):
     figures = built["home"] / "figures"
-    for key in ["fig1", "fig2", "fig5a", "fig5b", "fig7", "fig8", "fig9", "fig10", "fig11a"]:
+    for key in [
+        "fig1",
+        "fig2",
+        "fig5a",
+        "fig5b",
+        "fig5c",
+        "fig6",
+        "fig7",
+        "fig8",
+        "fig9",
+        "fig10",
+        "fig11a",
+    ]:
         for ext in ("png", "svg", "csv"):
             assert (figures / f"{key}.{ext}").stat().st_size > 0, (key, ext)
