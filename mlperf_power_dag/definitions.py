@@ -15,6 +15,7 @@ from mlperf_power_dag.defs.automation import (
 from mlperf_power_dag.defs.checks import crosscheck_agreement, inference_crosscheck
 from mlperf_power_dag.defs.figures import figure_assets
 from mlperf_power_dag.defs.io import WarehouseIOManager
+from mlperf_power_dag.defs.metrics import METRIC_ASSETS
 from mlperf_power_dag.defs.rounds import round_assets
 from mlperf_power_dag.schemas import InferenceResults, TinyResults, TrainingResults
 
@@ -44,7 +45,7 @@ def make_definitions() -> dg.Definitions:
         )
     round_selection = dg.AssetSelection.assets(*assets)
     triggers = build_sensors_and_schedules(list(jobs))
-    assets += figure_assets() + [inference_crosscheck]
+    assets += figure_assets() + [inference_crosscheck, *METRIC_ASSETS]
     jobs.append(
         dg.define_asset_job(
             DOWNSTREAM_JOB,
