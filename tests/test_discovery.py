@@ -72,3 +72,27 @@ def test_refresh_requests_only_rounds_whose_ref_moved(tmp_path, monkeypatch, mir
         _git("push", "-q", "origin", "HEAD:main", cwd=work)
         requests = changed_round_requests(instance, ["tiny"])
         assert [(r.job_name, r.partition_key) for r in requests] == [("tiny_round", "v1.2")]
+
+
+def test_discover_command_adds_and_prints_new_rounds(tmp_path, monkeypatch, mirror_root, capsys):
+    from mlperf_power_dag import cli
+
+    base = tmp_path / "gh" / "mlcommons"
+    base.mkdir(parents=True)
+    for v in ("v1.1", "v1.2"):
+        (base / f"tiny_results_{v}.git").symlink_to(
+            mirror_root / "mlcommons" / f"tiny_results_{v}.git"
+        )
+    monkeypatch.setitem(catalog.CATALOG, "tiny", [r for r in catalog.TINY if r.version == "v1.1"])
+    monkeypatch.setitem(catalog.CATALOG, "inference", [])
+    monkeypatch.setitem(catalog.CATALOG, "training", [])
+    monkeypatch.setenv("MLPERF_POWER_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("MLPERF_POWER_GIT_BASE", "file://" + str(tmp_path / "gh"))
+    monkeypatch.delenv("DAGSTER_HOME", raising=False)
+    assert cli.main(["discover"]) == 0
+    assert capsys.readouterr().out.splitlines() == ["tiny: v1.1 v1.2"]
+    assert cli.main(["discover"]) == 0
+    assert capsys.readouterr().out.splitlines() == ["no new rounds"]
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "home" / "dagster"))
+    instance = dg.DagsterInstance.get()
+    assert sorted(instance.get_dynamic_partitions("tiny_rounds")) == ["v1.1", "v1.2"]
