@@ -102,10 +102,13 @@ def build_fig1(results: pd.DataFrame, params: Fig1Params | None = None) -> Figur
             )
         )
     last = max((round_rank([r])[0] for r in df["round"]), default=None)
+    # the curve is drawn at rounds that have results (not at registered rounds that failed)
+    in_results = set(results["round"]) | {p.start_round}
     versions = [
         v
         for v in round_order()
         if v in dates
+        and v in in_results
         and round_rank([v])[0] >= round_rank([p.start_round])[0]
         and (last is None or round_rank([v])[0] <= last)
     ]
