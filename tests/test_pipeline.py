@@ -192,7 +192,7 @@ def test_metric_tables_match_the_results(built):
         assert row[4] == pytest.approx(running / first, rel=1e-12)
     pairs = _sql(
         built["home"],
-        "select round, system, count(*) from "
+        "select category, division, round, system, count(*) from "
         "mlperf.inference_accuracy_pairs group by all having count(*) > 1",
     )
-    assert pairs == []  # one pair per (round, system), no cross product
+    assert pairs == []  # one pair per (category, division, round, system): no cross product
