@@ -29,7 +29,13 @@ def _per_slice(results: pd.DataFrame, fn, **kw) -> tuple[pd.DataFrame, int]:
     return (pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()), excluded
 
 
-def _result(context: dg.AssetExecutionContext, frame: pd.DataFrame, excluded: int) -> pd.DataFrame:
+def _compute(context: dg.AssetExecutionContext, results: pd.DataFrame, fn, post=None):
+    """`fn` per (category, division) slice of the results, then `post` on the whole frame."""
+    frame, excluded = (pd.DataFrame(), 0) if results.empty else _per_slice(_typed(results), fn)
+    if post is not None and not frame.empty:
+        frame = post(frame)
+    if frame.empty:  # still a table, so that queries on it work
+        frame = pd.DataFrame({"round": pd.Series([], dtype=object)})
     context.add_output_metadata(
         {
             "excluded_non_finite_or_non_positive": excluded,
@@ -37,6 +43,21 @@ def _result(context: dg.AssetExecutionContext, frame: pd.DataFrame, excluded: in
         }
     )
     return frame.reset_index(drop=True)
+
+
+def _trend(best: pd.DataFrame) -> pd.DataFrame:
+    parts = [
+        metrics.normalize_to_first(metrics.running_max(grp))
+        for _, grp in best.groupby(["category", "division"], sort=False)
+    ]
+    return pd.concat(parts, ignore_index=True).rename(
+        columns={
+            "value": "best_samples_per_joule",
+            "x_round": "as_of_round",
+            "round_best": "best_so_far",
+            "normalized": "best_so_far_normalized",
+        }
+    )
 
 
 @dg.asset(
@@ -50,23 +71,7 @@ def _result(context: dg.AssetExecutionContext, frame: pd.DataFrame, excluded: in
 def inference_best_efficiency(
     context: dg.AssetExecutionContext, inference_results: pd.DataFrame
 ) -> pd.DataFrame:
-    if inference_results.empty:
-        return pd.DataFrame({"round": pd.Series([], dtype=object)})
-    best, excluded = _per_slice(_typed(inference_results), metrics.best_per_round)
-    if best.empty:
-        return _result(context, best, excluded)
-    trends = []
-    for _, grp in best.groupby(["category", "division"], sort=False):
-        trends.append(metrics.normalize_to_first(metrics.running_max(grp)))
-    out = pd.concat(trends, ignore_index=True).rename(
-        columns={
-            "value": "best_samples_per_joule",
-            "x_round": "as_of_round",
-            "round_best": "best_so_far",
-            "normalized": "best_so_far_normalized",
-        }
-    )
-    return _result(context, out, excluded)
+    return _compute(context, inference_results, metrics.best_per_round, _trend)
 
 
 @dg.asset(
@@ -79,10 +84,7 @@ def inference_best_efficiency(
 def inference_accuracy_pairs(
     context: dg.AssetExecutionContext, inference_results: pd.DataFrame
 ) -> pd.DataFrame:
-    if inference_results.empty:
-        return pd.DataFrame({"round": pd.Series([], dtype=object)})
-    pairs, excluded = _per_slice(_typed(inference_results), metrics.same_system_pairs)
-    return _result(context, pairs, excluded)
+    return _compute(context, inference_results, metrics.same_system_pairs)
 
 
 @dg.asset(
@@ -95,11 +97,7 @@ def inference_accuracy_pairs(
 def inference_software_gains(
     context: dg.AssetExecutionContext, inference_results: pd.DataFrame
 ) -> pd.DataFrame:
-    if inference_results.empty:
-        return pd.DataFrame({"round_before": pd.Series([], dtype=object)})
-    pairs, excluded = _per_slice(_typed(inference_results), metrics.consecutive_pairs)
-    frame = _result(context, pairs, excluded)
-    return frame
+    return _compute(context, inference_results, metrics.consecutive_pairs)
 
 
 METRIC_ASSETS = [inference_best_efficiency, inference_accuracy_pairs, inference_software_gains]
