@@ -183,7 +183,13 @@ def version_axis(
     if top_dates and xs:
         top = ax.secondary_xaxis("top")
         top.set_xticks(xs)
-        top.set_xticklabels([dates[v].strftime("%m/%y") for v in vs], fontsize=5.5)
+        top.set_xticklabels(
+            [dates[v].strftime("%m/%y") for v in vs],
+            fontsize=5.5,
+            rotation=45,
+            ha="left",
+            rotation_mode="anchor",
+        )
         top.tick_params(direction="in", length=2)
 
 
