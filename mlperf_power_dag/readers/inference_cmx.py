@@ -174,22 +174,12 @@ def read_cmx_round(
                 results[key] = _Result(folder.category, loc)
             results[key].add(kind, rel, folder, row)
 
-    out: list[dict[str, Any]] = []
-    unknown: dict[str, list[str]] = {}
-    for res in results.values():
-        row = _result_row(res, version, source_repo, commit, problems)
-        if row is None:
-            continue
-        if not row["benchmark_known"]:
-            unknown.setdefault(row["benchmark"], []).append(res.location)
-        out.append(row)
-    for name, locs in sorted(unknown.items()):
-        problems.flag(
-            locs[0],
-            "unknown_benchmark",
-            f"benchmark {name!r} is not a known MLPerf benchmark id "
-            f"({len(locs)} results kept with benchmark_known=False)",
-        )
+    out = [
+        row
+        for res in results.values()
+        if (row := _result_row(res, version, source_repo, commit, problems)) is not None
+    ]
+    flag_unknown_benchmarks(out, problems)
     out = drop_key_duplicates(out, problems)
     df = finish(out, InferenceResults)
     say(
@@ -400,6 +390,21 @@ def _result_row(
 
 
 _KEY = ("round", "category", "division", "submitter", "system", "benchmark", "scenario")
+
+
+def flag_unknown_benchmarks(rows: list[dict[str, Any]], problems: ProblemLog) -> None:
+    """One flag per unknown benchmark name (at its first result), counting the results kept."""
+    unknown: dict[str, list[str]] = {}
+    for row in rows:
+        if not row["benchmark_known"]:
+            unknown.setdefault(row["benchmark"], []).append(row["source_path"])
+    for name, paths in sorted(unknown.items()):
+        problems.flag(
+            paths[0],
+            "unknown_benchmark",
+            f"benchmark {name!r} is not a known MLPerf benchmark id "
+            f"({len(paths)} results kept with benchmark_known=False)",
+        )
 
 
 def drop_key_duplicates(rows: list[dict[str, Any]], problems: ProblemLog) -> list[dict]:

@@ -43,6 +43,7 @@ from mlperf_power_dag.parsers.summary_results import (
 )
 from mlperf_power_dag.readers.inference_cmx import (
     drop_key_duplicates,
+    flag_unknown_benchmarks,
     reports_tokens,
     samples_per_joule,
 )
@@ -127,23 +128,13 @@ def read_summary_round(
             if power is not None:
                 h.setdefault("power", []).append((i, entry, power))
 
-    rows = []
-    unknown_bench: dict[str, list[str]] = {}
-    for (cat, loc), h in halves.items():
-        row = _result_row(cat, loc, h, name, version, source_repo, commit, problems)
-        if row is None:
-            continue
-        if not row["benchmark_known"]:
-            unknown_bench.setdefault(row["benchmark"], []).append(loc)
-        rows.append(row)
-    for bench, locs in sorted(unknown_bench.items()):
-        problems.flag(
-            locs[0],
-            "unknown_benchmark",
-            f"benchmark {bench!r} is not a known "
-            f"MLPerf benchmark id ({len(locs)} results kept with "
-            "benchmark_known=False)",
-        )
+    rows = [
+        row
+        for (cat, loc), h in halves.items()
+        if (row := _result_row(cat, loc, h, name, version, source_repo, commit, problems))
+        is not None
+    ]
+    flag_unknown_benchmarks(rows, problems)
     rows = drop_key_duplicates(rows, problems)
     df = finish(rows, InferenceResults)
     say(
