@@ -89,18 +89,23 @@ def parse_experiment_folder(name: str) -> ExperimentFolder | None:
     )
 
 
-def load_rows(data: bytes) -> list[dict[str, Any]]:
-    """The rows of one cm-result.json file; CmxFormatError if it is not a list of objects."""
+def json_objects(data: bytes, error: type[ValueError], items: str = "rows") -> list[dict[str, Any]]:
+    """A JSON document that must be a list of objects; `error` (naming `items`) otherwise."""
     try:
         rows = json.loads(data)
     except (UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise CmxFormatError(f"not valid JSON: {e}") from None
+        raise error(f"not valid JSON: {e}") from None
     if not isinstance(rows, list):
-        raise CmxFormatError(f"expected a JSON list of rows, got {type(rows).__name__}")
+        raise error(f"expected a JSON list of {items}, got {type(rows).__name__}")
     bad = [i for i, r in enumerate(rows) if not isinstance(r, dict)]
     if bad:
-        raise CmxFormatError(f"rows {bad[:5]} are not JSON objects")
+        raise error(f"{items} {bad[:5]} are not JSON objects")
     return rows
+
+
+def load_rows(data: bytes) -> list[dict[str, Any]]:
+    """The rows of one cm-result.json file; CmxFormatError if it is not a list of objects."""
+    return json_objects(data, CmxFormatError, "rows")
 
 
 def number(value: Any) -> float | None:

@@ -18,11 +18,10 @@ power value may also come as its own object (``Performance_Units`` ``Watts`` /
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any
 
-from mlperf_power_dag.parsers.cmx import number, text
+from mlperf_power_dag.parsers.cmx import json_objects, number, text
 
 POWER_UNITS = {"watts": "watts", "w": "watts", "millijoules": "millijoules", "mj": "millijoules"}
 PERFORMANCE_UNITS = {
@@ -40,16 +39,7 @@ class SummaryFormatError(ValueError):
 
 def load_summary(data: bytes) -> list[dict[str, Any]]:
     """The result objects of a summary_results.json; SummaryFormatError on another shape."""
-    try:
-        rows = json.loads(data)
-    except (UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise SummaryFormatError(f"not valid JSON: {e}") from None
-    if not isinstance(rows, list):
-        raise SummaryFormatError(f"expected a JSON list of results, got {type(rows).__name__}")
-    bad = [i for i, r in enumerate(rows) if not isinstance(r, dict)]
-    if bad:
-        raise SummaryFormatError(f"entries {bad[:5]} are not JSON objects")
-    return rows
+    return json_objects(data, SummaryFormatError, "entries")
 
 
 _METRIC_RE = re.compile(
