@@ -144,25 +144,6 @@ def test_partitions_runs_and_crosscheck_recorded(built):
     assert by[("v4.1", "summary")] == (31, 31)
 
 
-def test_figures_written(built):
-    figures = built["home"] / "figures"
-    for key in [
-        "fig1",
-        "fig2",
-        "fig5a",
-        "fig5b",
-        "fig5c",
-        "fig6",
-        "fig7",
-        "fig8",
-        "fig9",
-        "fig10",
-        "fig11a",
-    ]:
-        for ext in ("png", "svg", "csv"):
-            assert (figures / f"{key}.{ext}").stat().st_size > 0, (key, ext)
-
-
 def test_metric_tables_match_the_results(built):
     best = _sql(
         built["home"],
