@@ -4,16 +4,37 @@ from __future__ import annotations
 
 import argparse
 import logging
+import multiprocessing
 import os
+import signal
 import sys
 import time
 from collections.abc import Sequence
+from concurrent.futures import (
+    FIRST_COMPLETED,
+    Future,
+    ProcessPoolExecutor,
+    ThreadPoolExecutor,
+    wait,
+)
+from dataclasses import dataclass, field
 
 from mlperf_power_dag import registry, settings
 
 log = logging.getLogger("mlperf-power")
 
 QUIET_RUN_CONFIG = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+PROGRESS_RUN_CONFIG = {"loggers": {**QUIET_RUN_CONFIG["loggers"], "mlperf_progress": {}}}
+SUITES = ("inference", "tiny", "training")
+INTERRUPTED = 130
+
+
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C or SIGTERM: stop the build, start nothing new."""
+
+
+def _on_sigterm(_signum, _frame):
+    raise Interrupted()
 
 
 def _prepare_instance():
@@ -30,11 +51,18 @@ def _prepare_instance():
     return dg.DagsterInstance.get()
 
 
+_DEFS = None
+
+
 def _definitions():
-    """Definitions for the current environment (not the ones made when the module loaded)."""
+    """Definitions for the current environment (built once per process)."""
+    global _DEFS
     from mlperf_power_dag.definitions import make_definitions
 
-    return make_definitions()
+    key = (settings.home(), settings.dataset_dir(), settings.git_base())
+    if _DEFS is None or _DEFS[0] != key:
+        _DEFS = (key, make_definitions())
+    return _DEFS[1]
 
 
 def _failure_message(result) -> str:
@@ -51,6 +79,17 @@ def _failure_message(result) -> str:
     return "run failed"
 
 
+def _was_interrupted(result) -> bool:
+    for event in result.all_events:
+        if event.is_step_failure and event.step_failure_data:
+            err = event.step_failure_data.error
+            while err is not None:
+                if "Interrupt" in (err.cls_name or ""):
+                    return True
+                err = err.cause
+    return False
+
+
 def discover(instance=None) -> dict[str, list[str]]:
     """Probe for new rounds, record them and add their partitions; returns what was added."""
     instance = instance or _prepare_instance()
@@ -64,72 +103,336 @@ def discover(instance=None) -> dict[str, list[str]]:
     return pending
 
 
-def run_downstream(instance, keys: Sequence[str] | None = None) -> bool:
-    """Materialize metrics, checks and figures (all, or the asset keys given)."""
+# ---------------------------------------------------------------------------------------------
+# rounds
+
+
+@dataclass
+class RoundOutcome:
+    suite: str
+    version: str
+    status: str  # built, unchanged, failed
+    seconds: float = 0.0
+    message: str = ""
+
+
+def _suite_tables(suite: str) -> dict:
+    from mlperf_power_dag.definitions import table_models
+
+    models = table_models()
+    return {t: models[t] for t in (f"{suite}_results", f"{suite}_problems")}
+
+
+def _heads(rounds: list[tuple[str, str]]) -> dict[tuple[str, str], str | None]:
+    """The commit each round's remote ref points to now (None where it cannot be resolved)."""
+    from mlperf_power_dag import download
+
+    def one(key):
+        rnd = registry.round_for(*key)
+        url = download.repo_url(settings.git_base(), rnd.owner, rnd.repo_name)
+        try:
+            return url, rnd.ref, download.resolve_ref(url, rnd.ref)
+        except download.FetchError:
+            return url, rnd.ref, None
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        return dict(zip(rounds, pool.map(one, rounds), strict=True))  # type: ignore[arg-type]
+
+
+def _plan(rounds: list[tuple[str, str]], force: bool) -> tuple[list, list[RoundOutcome]]:
+    """(rounds to build, rounds unchanged since their last build)."""
+    from upath import UPath
+
+    from mlperf_power_dag import buildstate
+
+    if force:
+        return list(rounds), []
+    base = UPath(settings.dataset_dir())
+    todo, kept = [], []
+    for key, (_url, _ref, head) in _heads(rounds).items():
+        state = buildstate.round_state(base, _suite_tables(key[0]), key[1], head)
+        if state.unchanged:
+            kept.append(RoundOutcome(*key, "unchanged", message=state.reason))
+            log.info("%s %s: unchanged (%s), skipped", *key, state.reason)
+        else:
+            todo.append((key, state.reason))
+    return todo, kept
+
+
+def _run_round(suite: str, version: str) -> RoundOutcome:
+    """Materialize one round partition in this process."""
+    from mlperf_power_dag.definitions import round_job_name
+
+    instance = _prepare_instance()
+    job = _definitions().resolve_job_def(round_job_name(suite))
+    t0 = time.monotonic()
+    result = job.execute_in_process(
+        partition_key=version, instance=instance, raise_on_error=False, run_config=QUIET_RUN_CONFIG
+    )
+    dt = time.monotonic() - t0
+    if result.success:
+        return RoundOutcome(suite, version, "built", dt, f"run {result.run_id}")
+    if _was_interrupted(result):
+        raise Interrupted()
+    return RoundOutcome(suite, version, "failed", dt, _failure_message(result))
+
+
+def _run_round_worker(suite: str, version: str) -> RoundOutcome:
+    """`_run_round` in a worker process: every error comes back as a failed outcome."""
+    t0 = time.monotonic()
+    try:
+        return _run_round(suite, version)
+    except Interrupted:
+        raise
+    except Exception as e:
+        msg = f"{type(e).__name__}: {e}".splitlines()[0]
+        return RoundOutcome(suite, version, "failed", time.monotonic() - t0, msg)
+
+
+def _worker_init(env: dict[str, str]) -> None:
+    os.environ.update(env)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides; it terminates us
+    logging.basicConfig(level=logging.WARNING)
+    for noisy in ("alembic", "dagster"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def _report(o: RoundOutcome) -> None:
+    if o.status == "built":
+        log.info("%s %s: done in %.1fs (%s)", o.suite, o.version, o.seconds, o.message)
+    else:
+        log.error("%s %s: FAILED in %.1fs: %s", o.suite, o.version, o.seconds, o.message)
+
+
+def _build_rounds(todo: list[tuple[str, str]], jobs: int) -> list[RoundOutcome]:
+    """Build rounds, `jobs` at a time in worker processes (in this process when jobs == 1)."""
+    out: list[RoundOutcome] = []
+    if jobs <= 1 or len(todo) <= 1:
+        for suite, v in todo:
+            log.info("%s %s: building", suite, v)
+            o = _run_round(suite, v)
+            _report(o)
+            out.append(o)
+        return out
+    env = {
+        k: os.environ[k]
+        for k in ("MLPERF_POWER_HOME", "MLPERF_POWER_GIT_BASE", "MLPERF_POWER_DATASET",
+                  "DAGSTER_HOME")
+        if k in os.environ
+    }  # fmt: skip
+    ctx = multiprocessing.get_context("spawn")
+    pool = ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=_worker_init,
+                               initargs=(env,))  # fmt: skip
+    started: dict[Future, tuple[str, str, float]] = {}
+    try:
+        for suite, v in todo:
+            log.info("%s %s: queued", suite, v)
+            started[pool.submit(_run_round_worker, suite, v)] = (suite, v, time.monotonic())
+        pending = set(started)
+        while pending:
+            done, pending = wait(pending, return_when=FIRST_COMPLETED)
+            for fut in done:
+                suite, v, t0 = started[fut]
+                try:
+                    o = fut.result()
+                except Interrupted:
+                    raise
+                except Exception as e:  # a worker died: that round failed, the others go on
+                    o = RoundOutcome(suite, v, "failed", time.monotonic() - t0, repr(e))
+                _report(o)
+                out.append(o)
+    except BaseException:
+        for proc in list(getattr(pool, "_processes", {}).values()):
+            proc.terminate()
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown()
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# downstream
+
+
+def _stale_downstream(instance, keys: Sequence[str] | None, force: bool) -> tuple[list, list]:
+    """(asset keys to build, (key, reason) of those skipped)."""
+    import dagster as dg
+    from upath import UPath
+
+    from mlperf_power_dag import dataset
+    from mlperf_power_dag.buildstate import FINGERPRINT_KEY
+    from mlperf_power_dag.defs.downstream import downstream_inputs
+    from mlperf_power_dag.defs.fingerprint import current_fingerprint
+
+    inputs = downstream_inputs()
+    wanted = list(keys) if keys else list(inputs)
+    base = UPath(settings.dataset_dir())
+    todo, skipped = [], []
+    for key in wanted:
+        tables, config, outputs = inputs[key]
+        if not any(dataset.list_partitions(base, t) for t in tables):
+            skipped.append((key, f"no rows in {', '.join(tables)}"))
+            continue
+        if force or keys:
+            todo.append(key)
+            continue
+        event = instance.get_latest_materialization_event(dg.AssetKey(key))
+        mat = event.asset_materialization if event else None
+        last = mat.metadata.get(FINGERPRINT_KEY) if mat else None
+        if last is None or getattr(last, "value", None) != current_fingerprint(tables, config):
+            todo.append(key)
+        elif not all(p.exists() for p in outputs):
+            todo.append(key)
+        else:
+            skipped.append((key, "inputs and code unchanged"))
+    return todo, skipped
+
+
+def run_downstream(
+    instance, keys: Sequence[str] | None = None, force: bool = False
+) -> tuple[bool, list[str]]:
+    """Materialize the metrics, checks and figures that are out of date (or the asset keys
+    given); returns (success, keys built)."""
     import dagster as dg
 
     from mlperf_power_dag.definitions import DOWNSTREAM_JOB
 
-    defs = _definitions()
-
-    job = defs.resolve_job_def(DOWNSTREAM_JOB)
-    if keys:
-        job = job.get_subset(asset_selection={dg.AssetKey(k) for k in keys})
+    todo, skipped = _stale_downstream(instance, keys, force)
+    for key, why in skipped:
+        log.info("%s: unchanged (%s), skipped", key, why) if "unchanged" in why else log.info(
+            "%s: skipped (%s)", key, why
+        )
+    if not todo:
+        log.info("metrics, checks and figures: nothing to rebuild")
+        return True, []
+    job = _definitions().resolve_job_def(DOWNSTREAM_JOB)
+    job = job.get_subset(asset_selection={dg.AssetKey(k) for k in todo})
     t0 = time.monotonic()
     what = ", ".join(keys) if keys else "metrics, checks and figures"
-    log.info("building %s", what)
+    log.info("building %s (%d assets)", what, len(todo))
     result = job.execute_in_process(
-        instance=instance, raise_on_error=False, run_config=QUIET_RUN_CONFIG
+        instance=instance, raise_on_error=False, run_config=PROGRESS_RUN_CONFIG
     )
     dt = time.monotonic() - t0
     if result.success:
         log.info("%s: done in %.1fs (run %s)", what, dt, result.run_id)
     else:
+        if _was_interrupted(result):
+            raise Interrupted()
         log.error("%s: FAILED in %.1fs: %s", what, dt, _failure_message(result))
-    return result.success
+    return result.success, todo
 
 
-def build(suites: Sequence[str], version: str | None, find_new: bool = True) -> int:
-    """Materialize the rounds of `suites` (all known rounds, or just `version`), then
-    everything downstream."""
+# ---------------------------------------------------------------------------------------------
+# build
+
+
+@dataclass
+class BuildReport:
+    rounds: list[RoundOutcome] = field(default_factory=list)
+    downstream: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+def _summary(report: BuildReport, suites: Sequence[str]) -> str:
+    """The table printed at the end of a build."""
+    from upath import UPath
+
+    from mlperf_power_dag import dataset
+
+    base = UPath(settings.dataset_dir())
+    lines = [
+        "suite      built unchanged failed   rows  power  skipped flagged",
+    ]
+    for suite in suites:
+        mine = [o for o in report.rounds if o.suite == suite]
+        n = {s: sum(o.status == s for o in mine) for s in ("built", "unchanged", "failed")}
+        tables = _suite_tables(suite)
+        models = list(tables.values())
+        res, _ = dataset.read_partitions(base, f"{suite}_results", None, models[0])
+        prob, _ = dataset.read_partitions(base, f"{suite}_problems", None, models[1])
+        power_cols = [c for c in ("power_w", "energy_per_query_j", "energy_j") if c in res]
+        power = int(res[power_cols].notna().any(axis=1).sum()) if power_cols else 0
+        sev = prob["severity"].value_counts().to_dict() if len(prob) else {}
+        lines.append(
+            f"{suite:<10} {n['built']:>5} {n['unchanged']:>9} {n['failed']:>6} {len(res):>6} "
+            f"{power:>6} {sev.get('skipped', 0):>8} {sev.get('flagged', 0):>7}"
+        )
+    lines.append(_crosscheck_line(base))
+    figs = sorted(k for k in report.downstream if k.startswith("fig"))
+    other = sorted(k for k in report.downstream if not k.startswith("fig"))
+    lines.append(f"figures written: {len(figs)} ({' '.join(figs) or 'none'}) in "
+                 f"{settings.figures_dir()}")  # fmt: skip
+    lines.append(f"tables rebuilt: {' '.join(other) or 'none'}")
+    lines.append(f"dataset: {settings.dataset_dir()}; total {report.seconds:.1f}s")
+    return "\n".join(lines)
+
+
+def _crosscheck_line(base) -> str:
+    from mlperf_power_dag import crosscheck, dataset
+
+    try:
+        diff = dataset.read_single(base, "inference_crosscheck")
+    except (FileNotFoundError, OSError):
+        return "cross-check: not built"
+    if diff.empty or "reference" not in diff:
+        return "cross-check: no overlapping power results"
+    s = crosscheck.summarize(diff)
+    return (
+        f"cross-check: {s['within_1pct']}/{s['matched']} matched power results within 1% of "
+        "MLCommons' published values"
+    )
+
+
+def build(
+    suites: Sequence[str],
+    version: str | None,
+    find_new: bool = True,
+    force: bool = False,
+    jobs: int | None = None,
+) -> int:
+    """Materialize the rounds of `suites` that changed (all known rounds, or just `version`),
+    then everything downstream that is out of date. Returns the exit code."""
+    t_start = time.monotonic()
     instance = _prepare_instance()
-    from mlperf_power_dag.definitions import round_job_name
-
-    defs = _definitions()
+    _definitions()
+    from mlperf_power_dag import warehouse
+    from mlperf_power_dag.definitions import table_models
     from mlperf_power_dag.defs.partitions import PARTITIONS
 
+    warehouse.migrate_legacy(settings.warehouse_path(), say=log.warning)
     if find_new and version is None:
         discover(instance)
-    failed: list[str] = []
+    rounds: list[tuple[str, str]] = []
     for suite in suites:
-        rounds = [r.version for r in registry.all_rounds(suite)]
+        versions = [r.version for r in registry.all_rounds(suite)]
         if version is not None:
-            if version not in rounds:
+            if version not in versions:
                 registry.round_for(suite, version)  # validates the key
-            rounds = [version]
+            versions = [version]
         part = PARTITIONS[suite].name
-        new = [v for v in rounds if not instance.has_dynamic_partition(part, v)]
+        new = [v for v in versions if not instance.has_dynamic_partition(part, v)]
         if new:
             instance.add_dynamic_partitions(part, new)
             log.info("%s: added partitions %s", suite, ", ".join(new))
-        job = defs.resolve_job_def(round_job_name(suite))
-        for v in rounds:
-            t0 = time.monotonic()
-            log.info("%s %s: building", suite, v)
-            result = job.execute_in_process(
-                partition_key=v,
-                instance=instance,
-                raise_on_error=False,
-                run_config=QUIET_RUN_CONFIG,
-            )
-            dt = time.monotonic() - t0
-            if result.success:
-                log.info("%s %s: done in %.1fs (run %s)", suite, v, dt, result.run_id)
-            else:
-                failed.append(f"{suite} {v}")
-                log.error("%s %s: FAILED in %.1fs: %s", suite, v, dt, _failure_message(result))
-    if not run_downstream(instance):
+        rounds += [(suite, v) for v in versions]
+    report = BuildReport()
+    todo, report.rounds = _plan(rounds, force)
+    for (suite, v), why in todo:
+        log.info("%s %s: to build (%s)", suite, v, why)
+    report.rounds += _build_rounds([k for k, _ in todo], jobs or os.cpu_count() or 1)
+    failed = [f"{o.suite} {o.version}" for o in report.rounds if o.status == "failed"]
+    ok, report.downstream = run_downstream(instance, force=force)
+    if not ok:
         failed.append("downstream")
+    local = settings.local_dataset_dir()
+    if local is not None:
+        try:
+            warehouse.refresh_views(settings.warehouse_path(), local, table_models())
+        except warehouse.WarehouseBusy as e:
+            log.warning("DuckDB views not refreshed: %s", e)
+    report.seconds = time.monotonic() - t_start
+    print(_summary(report, suites), flush=True)
     if failed:
         log.error("%d part(s) failed: %s", len(failed), ", ".join(failed))
         return 1
@@ -139,36 +442,40 @@ def build(suites: Sequence[str], version: str | None, find_new: bool = True) -> 
 
 def figure(keys: Sequence[str]) -> int:
     """Materialize the given figures, building any suite whose table was never built."""
-    instance = _prepare_instance()
-    import dagster as dg
+    from upath import UPath
 
+    from mlperf_power_dag import dataset
     from mlperf_power_dag.defs.figures import FIGURES
 
+    instance = _prepare_instance()
     specs = {f.key: f for f in FIGURES}
     unknown = [k for k in keys if k not in specs]
     if unknown:
         log.error("unknown figure(s) %s; choose from %s", unknown, ", ".join(specs))
         return 2
     needed = sorted({t for k in keys for t in specs[k].tables})
-    missing = [
-        t
-        for t in needed
-        if instance.get_latest_materialization_event(dg.AssetKey(f"{t}_results")) is None
-    ]
+    base = UPath(settings.dataset_dir())
+    missing = [t for t in needed if not dataset.list_partitions(base, f"{t}_results")]
     if missing:
         log.info("tables never built: %s; building them first", ", ".join(missing))
         if build(missing, None) != 0:
             return 1
-    return 0 if run_downstream(instance, keys) else 1
+    ok, _ = run_downstream(instance, keys)
+    return 0 if ok else 1
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="mlperf-power", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     b = sub.add_parser("build", help="fetch and tabulate rounds, then rebuild figures")
-    b.add_argument("--suite", choices=["inference", "tiny", "training"], action="append")
+    b.add_argument("--suite", choices=list(SUITES), action="append")
     b.add_argument("--round", dest="version", help="only this round, e.g. v2.1")
     b.add_argument("--no-discover", action="store_true", help="skip probing for new rounds")
+    b.add_argument("--force", action="store_true", help="rebuild even what is unchanged")
+    b.add_argument(
+        "--jobs", type=int, default=None, metavar="N",
+        help="rounds built at once in worker processes (default: number of cores)",
+    )  # fmt: skip
     f = sub.add_parser("figure", help="materialize figures (e.g. fig5a) and missing upstream")
     f.add_argument("keys", nargs="+", metavar="KEY")
     sub.add_parser("discover", help="probe for rounds newer than the known ones, add them")
@@ -181,19 +488,29 @@ def main(argv: Sequence[str] | None = None) -> int:
     log.setLevel(logging.INFO)
     for noisy in ("alembic", "dagster"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
-    if args.command == "build":
-        suites = args.suite or ["inference", "tiny", "training"]
-        return build(suites, args.version, find_new=not args.no_discover)
-    if args.command == "figure":
-        return figure(args.keys)
-    if args.command == "discover":
-        added = discover()
-        for suite, versions in added.items():
-            print(f"{suite}: {' '.join(versions)}")
-        if not added:
-            print("no new rounds")
-        return 0
-    return 2
+    previous = signal.signal(signal.SIGTERM, _on_sigterm)
+    try:
+        if args.command == "build":
+            suites = args.suite or list(SUITES)
+            return build(
+                suites, args.version, find_new=not args.no_discover, force=args.force,
+                jobs=args.jobs,
+            )  # fmt: skip
+        if args.command == "figure":
+            return figure(args.keys)
+        if args.command == "discover":
+            added = discover()
+            for suite, versions in added.items():
+                print(f"{suite}: {' '.join(versions)}")
+            if not added:
+                print("no new rounds")
+            return 0
+        return 2
+    except KeyboardInterrupt:
+        log.error("interrupted: stopped; rounds already written are kept, nothing half-written")
+        return INTERRUPTED
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 if __name__ == "__main__":

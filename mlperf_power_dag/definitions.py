@@ -13,11 +13,12 @@ from mlperf_power_dag.defs.automation import (
     round_job_name,
 )
 from mlperf_power_dag.defs.checks import crosscheck_agreement, inference_crosscheck
+from mlperf_power_dag.defs.downstream import mlperf_progress
 from mlperf_power_dag.defs.figures import figure_assets
-from mlperf_power_dag.defs.io import WarehouseIOManager
+from mlperf_power_dag.defs.io import DatasetIOManager, model_ref
 from mlperf_power_dag.defs.metrics import METRIC_ASSETS
 from mlperf_power_dag.defs.rounds import round_assets
-from mlperf_power_dag.schemas import InferenceResults, TinyResults, TrainingResults
+from mlperf_power_dag.schemas import InferenceResults, Problems, TinyResults, TrainingResults
 
 SUITE_MODELS = {
     "inference": InferenceResults,
@@ -27,6 +28,15 @@ SUITE_MODELS = {
 
 
 DOWNSTREAM_JOB = "downstream"
+
+
+def table_models() -> dict[str, type]:
+    """Every per-round table of the dataset and its pandera model."""
+    out: dict[str, type] = {}
+    for suite, model in SUITE_MODELS.items():
+        out[f"{suite}_results"] = model
+        out[f"{suite}_problems"] = Problems
+    return out
 
 
 def make_definitions() -> dg.Definitions:
@@ -53,7 +63,6 @@ def make_definitions() -> dg.Definitions:
             description="Cross-round metrics, checks and figures over all built partitions.",
         )
     )
-    settings.home().mkdir(parents=True, exist_ok=True)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", dg.BetaWarning)
         assets = dg.with_source_code_references(assets)
@@ -64,9 +73,12 @@ def make_definitions() -> dg.Definitions:
         sensors=[s for s in triggers if isinstance(s, dg.SensorDefinition)]
         + [automation_sensor(dg.AssetSelection.all() - round_selection)],
         schedules=[s for s in triggers if isinstance(s, dg.ScheduleDefinition)],
+        loggers={"console": dg.colored_console_logger, "mlperf_progress": mlperf_progress},
         resources={
-            "io_manager": WarehouseIOManager(
-                database=str(settings.warehouse_path()), schema="mlperf"
+            "io_manager": DatasetIOManager(
+                base_path=settings.dataset_dir(),
+                warehouse=str(settings.warehouse_path()),
+                tables={t: model_ref(m) for t, m in table_models().items()},
             )
         },
     )

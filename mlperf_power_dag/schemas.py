@@ -15,21 +15,23 @@ class InferenceResults(pa.DataFrameModel):
     """One row per MLPerf Inference result and category (a system in both appears twice)."""
 
     round: Series[str] = pa.Field(str_matches=r"^v\d+\.\d+$", description="MLPerf round")
-    category: Series[str] = pa.Field(isin=CATEGORIES)
+    category: Series[str] = pa.Field(isin=CATEGORIES, description="datacenter or edge")
     division: Series[str] = pa.Field(description="closed, open or network")
-    submitter: Series[str]
+    submitter: Series[str] = pa.Field(description="submitting organization")
     system: Series[str] = pa.Field(description="system id: systems/<id>.json, results/<id>/")
-    system_name: Series[str] = pa.Field(nullable=True)
+    system_name: Series[str] = pa.Field(nullable=True, description="system name as published")
     accelerator: Series[str] = pa.Field(nullable=True, description="accelerator model name")
     accelerators: Series[pd.Int64Dtype] = pa.Field(
         nullable=True, ge=0, description="accelerators in the whole system (per node x nodes)"
     )
-    nodes: Series[pd.Int64Dtype] = pa.Field(nullable=True, ge=1)
-    host_processor: Series[str] = pa.Field(nullable=True)
-    availability: Series[str] = pa.Field(nullable=True)
+    nodes: Series[pd.Int64Dtype] = pa.Field(nullable=True, ge=1, description="nodes in the system")
+    host_processor: Series[str] = pa.Field(nullable=True, description="host CPU model name")
+    availability: Series[str] = pa.Field(
+        nullable=True, description="available, preview or rdi (research)"
+    )
     benchmark: Series[str] = pa.Field(description="canonical lower-case MLCommons id")
     benchmark_known: Series[bool] = pa.Field(description="False: name not in the known list")
-    scenario: Series[str] = pa.Field(isin=SCENARIOS)
+    scenario: Series[str] = pa.Field(isin=SCENARIOS, description="loadgen scenario")
     valid: Series[bool] = pa.Field(description="loadgen result_validity is VALID")
     performance: Series[float] = pa.Field(nullable=True, description="headline result")
     performance_unit: Series[str] = pa.Field(
@@ -38,18 +40,26 @@ class InferenceResults(pa.DataFrameModel):
     samples_per_second: Series[float] = pa.Field(
         nullable=True, ge=0, description="Offline/Server throughput in samples/s"
     )
-    tokens_per_sample: Series[float] = pa.Field(nullable=True, gt=0)
+    tokens_per_sample: Series[float] = pa.Field(
+        nullable=True, gt=0, description="mean output tokens per sample (LLM benchmarks)"
+    )
     power_w: Series[float] = pa.Field(
         nullable=True, gt=0, description="average system power over the power window"
     )
     energy_per_query_j: Series[float] = pa.Field(
         nullable=True, gt=0, description="SingleStream/MultiStream energy per query"
     )
-    samples_per_joule: Series[float] = pa.Field(nullable=True, gt=0)
-    source: Series[str] = pa.Field(isin=SOURCES)
+    samples_per_joule: Series[float] = pa.Field(
+        nullable=True, gt=0, description="energy efficiency: samples per joule"
+    )
+    source: Series[str] = pa.Field(
+        isin=SOURCES, description="tree (submission tree), cmx or summary (published tables)"
+    )
     source_repo: Series[str] = pa.Field(description="owner/repo the row was read from")
     source_path: Series[str] = pa.Field(description="result folder or file inside the repo")
-    source_commit: Series[str] = pa.Field(str_matches=r"^[0-9a-f]{40}$")
+    source_commit: Series[str] = pa.Field(
+        str_matches=r"^[0-9a-f]{40}$", description="git commit of source_repo the row was read from"
+    )
 
     class Config:
         strict = True
@@ -61,24 +71,36 @@ class InferenceResults(pa.DataFrameModel):
 class TinyResults(pa.DataFrameModel):
     """One row per MLPerf Tiny result (system x benchmark) of a round."""
 
-    round: Series[str] = pa.Field(str_matches=r"^v\d+\.\d+$")
-    division: Series[str]
-    submitter: Series[str]
+    round: Series[str] = pa.Field(str_matches=r"^v\d+\.\d+$", description="MLPerf Tiny round")
+    division: Series[str] = pa.Field(description="closed or open")
+    submitter: Series[str] = pa.Field(description="submitting organization")
     system: Series[str] = pa.Field(description="system id (systems/<id>.json, results/<id>/)")
-    system_name: Series[str] = pa.Field(nullable=True)
-    processor: Series[str] = pa.Field(nullable=True)
-    accelerator: Series[str] = pa.Field(nullable=True)
+    system_name: Series[str] = pa.Field(nullable=True, description="system name as published")
+    processor: Series[str] = pa.Field(nullable=True, description="processor (MCU/SoC) name")
+    accelerator: Series[str] = pa.Field(nullable=True, description="accelerator name, if any")
     benchmark: Series[str] = pa.Field(description="ic, vww, kws, ad, or a new id (flagged)")
-    benchmark_known: Series[bool]
-    latency_ms: Series[float] = pa.Field(nullable=True, gt=0)
+    benchmark_known: Series[bool] = pa.Field(
+        description="False: benchmark id not in the known list"
+    )
+    latency_ms: Series[float] = pa.Field(
+        nullable=True, gt=0, description="median latency per inference (performance run)"
+    )
     throughput_ips: Series[float] = pa.Field(nullable=True, gt=0, description="inferences/s")
-    energy_per_inference_uj: Series[float] = pa.Field(nullable=True, gt=0)
+    energy_per_inference_uj: Series[float] = pa.Field(
+        nullable=True, gt=0, description="median energy per inference (energy run)"
+    )
     power_w: Series[float] = pa.Field(nullable=True, gt=0, description="average power, energy run")
-    inferences_per_joule: Series[float] = pa.Field(nullable=True, gt=0)
-    accuracy: Series[float] = pa.Field(nullable=True)
-    source_repo: Series[str]
-    source_path: Series[str]
-    source_commit: Series[str] = pa.Field(str_matches=r"^[0-9a-f]{40}$")
+    inferences_per_joule: Series[float] = pa.Field(
+        nullable=True, gt=0, description="energy efficiency: inferences per joule"
+    )
+    accuracy: Series[float] = pa.Field(
+        nullable=True, description="accuracy (top-1 or AUC) as reported"
+    )
+    source_repo: Series[str] = pa.Field(description="owner/repo the row was read from")
+    source_path: Series[str] = pa.Field(description="result folder inside the repo")
+    source_commit: Series[str] = pa.Field(
+        str_matches=r"^[0-9a-f]{40}$", description="git commit of source_repo the row was read from"
+    )
 
     class Config:
         strict = True
@@ -90,25 +112,39 @@ class TinyResults(pa.DataFrameModel):
 class TrainingResults(pa.DataFrameModel):
     """One row per MLPerf Training result with power (system x benchmark) of a round."""
 
-    round: Series[str] = pa.Field(str_matches=r"^v\d+\.\d+$")
-    division: Series[str]
-    submitter: Series[str]
-    system: Series[str]
-    system_name: Series[str] = pa.Field(nullable=True)
-    accelerator: Series[str] = pa.Field(nullable=True)
-    benchmark: Series[str]
-    accelerators: Series[pd.Int64Dtype] = pa.Field(nullable=True, ge=0)
-    nodes: Series[pd.Int64Dtype] = pa.Field(nullable=True, ge=1)
-    time_to_train_min: Series[float] = pa.Field(nullable=True, gt=0)
+    round: Series[str] = pa.Field(str_matches=r"^v\d+\.\d+$", description="MLPerf Training round")
+    division: Series[str] = pa.Field(description="closed or open")
+    submitter: Series[str] = pa.Field(description="submitting organization")
+    system: Series[str] = pa.Field(description="system id (systems/<id>.json, results/<id>/)")
+    system_name: Series[str] = pa.Field(nullable=True, description="system name as published")
+    accelerator: Series[str] = pa.Field(nullable=True, description="accelerator model name")
+    benchmark: Series[str] = pa.Field(description="MLCommons training benchmark id")
+    accelerators: Series[pd.Int64Dtype] = pa.Field(
+        nullable=True, ge=0, description="accelerators in the whole system"
+    )
+    nodes: Series[pd.Int64Dtype] = pa.Field(nullable=True, ge=1, description="nodes in the system")
+    time_to_train_min: Series[float] = pa.Field(
+        nullable=True, gt=0, description="olympic average time to train"
+    )
     energy_j: Series[float] = pa.Field(nullable=True, gt=0, description="olympic avg x scaling")
-    compute_energy_j: Series[float] = pa.Field(nullable=True, ge=0)
-    interconnect_energy_j: Series[float] = pa.Field(nullable=True, ge=0)
-    average_power_w: Series[float] = pa.Field(nullable=True, gt=0)
-    runs_used: Series[pd.Int64Dtype] = pa.Field(nullable=True, ge=0)
+    compute_energy_j: Series[float] = pa.Field(
+        nullable=True, ge=0, description="energy of the compute nodes"
+    )
+    interconnect_energy_j: Series[float] = pa.Field(
+        nullable=True, ge=0, description="energy of the interconnect"
+    )
+    average_power_w: Series[float] = pa.Field(
+        nullable=True, gt=0, description="energy_j divided by time to train"
+    )
+    runs_used: Series[pd.Int64Dtype] = pa.Field(
+        nullable=True, ge=0, description="runs in the olympic average"
+    )
     power_measurement: Series[str] = pa.Field(nullable=True, description="AC, DC or unknown")
-    source_repo: Series[str]
-    source_path: Series[str]
-    source_commit: Series[str] = pa.Field(str_matches=r"^[0-9a-f]{40}$")
+    source_repo: Series[str] = pa.Field(description="owner/repo the row was read from")
+    source_path: Series[str] = pa.Field(description="result folder inside the repo")
+    source_commit: Series[str] = pa.Field(
+        str_matches=r"^[0-9a-f]{40}$", description="git commit of source_repo the row was read from"
+    )
 
     class Config:
         strict = True
@@ -120,12 +156,15 @@ class TrainingResults(pa.DataFrameModel):
 class Problems(pa.DataFrameModel):
     """One row per result or file that was skipped or flagged while reading a round."""
 
-    suite: Series[str]
-    round: Series[str]
-    source_path: Series[str]
+    suite: Series[str] = pa.Field(description="inference, tiny or training")
+    round: Series[str] = pa.Field(description="MLPerf round")
+    source_path: Series[str] = pa.Field(description="file or result folder inside the repo")
     kind: Series[str] = pa.Field(description="short machine-readable class, e.g. missing_trace")
-    severity: Series[str] = pa.Field(isin=["skipped", "flagged"])
-    message: Series[str]
+    severity: Series[str] = pa.Field(
+        isin=["skipped", "flagged"],
+        description="skipped (left out of the table) or flagged (kept, worth a look)",
+    )
+    message: Series[str] = pa.Field(description="why, in one line")
 
     class Config:
         strict = True

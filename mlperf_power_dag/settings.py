@@ -32,3 +32,17 @@ def figures_dir() -> Path:
 
 def dagster_home() -> Path:
     return home() / "dagster"
+
+
+def dataset_dir() -> str:
+    """Base path of the Parquet dataset: `MLPERF_POWER_DATASET` (a folder or an fsspec URL such
+    as s3://bucket/mlperf), default `$MLPERF_POWER_HOME/dataset`."""
+    return os.environ.get("MLPERF_POWER_DATASET") or str(home() / "dataset")
+
+
+def local_dataset_dir() -> Path | None:
+    """The dataset folder when it is on this machine (None for object storage)."""
+    base = dataset_dir()
+    if "://" in base and not base.startswith("file://"):
+        return None
+    return Path(base.removeprefix("file://")).absolute()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -72,17 +73,49 @@ def checkout(tmp_path_factory: pytest.TempPathFactory, mirror_root: Path) -> Cal
     return _checkout
 
 
+READER = """
+import sys, time, duckdb
+db, stop = sys.argv[1], sys.argv[2]
+ok = locked = 0
+counts = []
+import os
+while not os.path.exists(stop):
+    try:
+        con = duckdb.connect(db, read_only=True)
+    except Exception as e:  # no file yet, or a view being replaced this instant
+        locked += 1
+        time.sleep(0.2)
+        continue
+    try:
+        n = con.sql(
+            "select count(*) from information_schema.tables where table_schema = 'mlperf'"
+        ).fetchall()[0][0]
+        if n:
+            counts.append(con.sql("select count(*) from mlperf.inference_results").fetchall()[0][0])
+        ok += 1
+    finally:
+        con.close()
+    time.sleep(0.2)
+print(ok, locked, max(counts or [0]))
+"""
+
+
 @pytest.fixture(scope="session")
 def built(tmp_path_factory, mirror_url):
-    """Every catalog round built once with `mlperf-power build`, plus one unreachable round.
+    """One home built the way a user would, step by step, with `mlperf-power build`:
 
-    Yields the home folder, the exit code and the CLI's log messages.
+    1. `--suite tiny` on a fresh home, 2. `--suite training` (inference still never built),
+    3. every suite (tiny and training unchanged, inference built, plus one unreachable
+    round), while another process queries the warehouse read-only, 4. the same again (warm).
+
+    Yields the home, the exit codes and log messages of each step, and what the reader saw.
     """
     home = tmp_path_factory.mktemp("home")
     mp = pytest.MonkeyPatch()
     mp.setenv("MLPERF_POWER_HOME", str(home))
     mp.setenv("MLPERF_POWER_GIT_BASE", mirror_url)
     mp.delenv("DAGSTER_HOME", raising=False)
+    mp.delenv("MLPERF_POWER_DATASET", raising=False)
     # A round whose repository does not exist: it must fail alone.
     registry.record([Round("inference", "v0.6", None, repo="inference_results_v0.6")])
     records: list[logging.LogRecord] = []
@@ -91,11 +124,38 @@ def built(tmp_path_factory, mirror_url):
         def emit(self, record):
             records.append(record)
 
+    def step(*args: str) -> tuple[int, list[str]]:
+        start = len(records)
+        code = cli.main(["build", "--no-discover", *args])
+        return code, [r.getMessage() for r in records[start:]]
+
     handler = Keep()
     logging.getLogger("mlperf-power").addHandler(handler)
+    stop = home / "reader.stop"
     try:
-        code = cli.main(["build", "--no-discover"])
+        tiny = step("--suite", "tiny")
+        training = step("--suite", "training")
+        reader = subprocess.Popen(
+            [sys.executable, "-c", READER, str(home / "warehouse.duckdb"), str(stop)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            code, log = step()
+        finally:
+            stop.touch()
+            out, err = reader.communicate(timeout=120)
+        warm = step()
     finally:
         logging.getLogger("mlperf-power").removeHandler(handler)
         mp.undo()  # later tests see the environment they started with
-    return {"home": home, "code": code, "log": [r.getMessage() for r in records]}
+    ok, locked, most = (int(x) for x in out.split()) if out.strip() else (0, 0, 0)
+    return {
+        "home": home,
+        "code": code,
+        "log": log,
+        "suite_alone": {"tiny": tiny, "training": training},
+        "warm": warm,
+        "reader": {"ok": ok, "locked": locked, "most_rows": most, "stderr": err},
+    }

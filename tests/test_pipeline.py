@@ -120,8 +120,9 @@ def test_partitions_runs_and_crosscheck_recorded(built):
         keys = set(instance.get_dynamic_partitions("inference_rounds"))
         assert keys == set(TREE_ROUNDS + CMX_ROUNDS + ["v0.6"])
         runs = instance.get_runs()
-        # one per round of every suite (6 tiny, 2 training), plus the downstream run
-        assert sum(r.is_success for r in runs) == len(TREE_ROUNDS + CMX_ROUNDS) + 6 + 2 + 1
+        # one per round of every suite (6 tiny, 2 training), plus one downstream run for each
+        # of the three builds (tiny, training, all); the warm build starts no run but v0.6's
+        assert sum(r.is_success for r in runs) == len(TREE_ROUNDS + CMX_ROUNDS) + 6 + 2 + 3
         check = instance.event_log_storage.get_latest_asset_check_execution_by_key(
             [dg.AssetCheckKey(dg.AssetKey("inference_crosscheck"), "crosscheck_agreement")]
         )
@@ -177,3 +178,63 @@ def test_metric_tables_match_the_results(built):
         "mlperf.inference_accuracy_pairs group by all having count(*) > 1",
     )
     assert pairs == []  # one pair per (category, division, round, system): no cross product
+
+
+def test_each_suite_alone_on_a_fresh_home(built):
+    tiny_code, tiny_log = built["suite_alone"]["tiny"]
+    assert tiny_code == 0, [m for m in tiny_log if "FAILED" in m]
+    assert sum(m.startswith("tiny v") and ": done in" in m for m in tiny_log) == 6
+    assert "fig1: skipped (no rows in inference_results)" in tiny_log
+    assert any(m.startswith("  fig5c: ") and "fig5c.png" in m for m in tiny_log)
+    training_code, training_log = built["suite_alone"]["training"]
+    assert training_code == 0, [m for m in training_log if "FAILED" in m]
+    assert sum(m.startswith("training v") and ": done in" in m for m in training_log) == 2
+    assert any(m.startswith("  fig6: ") and "fig6.png" in m for m in training_log)
+    assert "fig5a: skipped (no rows in inference_results)" in training_log
+    # the full build then keeps what the single-suite builds made
+    for v in ["v0.5", "v0.7", "v1.0", "v1.1", "v1.2", "v1.3"]:
+        assert any(m.startswith(f"tiny {v}: unchanged (commit ") for m in built["log"]), v
+    assert any(m.startswith("training v4.0: unchanged (commit ") for m in built["log"])
+
+
+def test_warm_build_does_nothing_but_say_so(built):
+    code, log = built["warm"]
+    assert code == 1  # the unreachable round still fails, alone
+    unchanged = {m.split(":")[0] for m in log if ": unchanged (commit " in m}
+    everything = {f"inference {v}" for v in TREE_ROUNDS + CMX_ROUNDS}
+    everything |= {f"tiny {v}" for v in ["v0.5", "v0.7", "v1.0", "v1.1", "v1.2", "v1.3"]}
+    everything |= {"training v4.0", "training v4.1"}
+    assert unchanged == everything
+    assert [m for m in log if ": done in" in m and not m.startswith("inference v0.6")] == []
+    assert "metrics, checks and figures: nothing to rebuild" in log
+    assert sum("unchanged (inputs and code unchanged), skipped" in m for m in log) == 15
+
+
+def test_the_dataset_is_readable_without_the_package(built):
+    import pandas as pd
+
+    dataset = built["home"] / "dataset"
+    df = pd.read_parquet(dataset / "inference_results")
+    assert set(df["round"].astype(str)) == set(TREE_ROUNDS + CMX_ROUNDS)
+    assert df["power_w"].notna().sum() > 8000
+    manifest = json.loads((dataset / "manifest.json").read_text())
+    rounds = manifest["tables"]["inference_results"]["rounds"]
+    assert set(rounds) == set(TREE_ROUNDS + CMX_ROUNDS)
+    counts = df.groupby(df["round"].astype(str)).size().to_dict()
+    assert {v: e["rows"] for v, e in rounds.items()} == counts
+    assert rounds["v2.1"]["source_repo"] == "mlcommons/inference_results_v2.1"
+    assert len(rounds["v2.1"]["source_commit"]) == 40
+    assert set(manifest["tables"]["tiny_results"]["rounds"]) == {
+        "v0.5", "v0.7", "v1.0", "v1.1", "v1.2", "v1.3"
+    }  # fmt: skip
+    assert "inference_best_efficiency" in manifest["tables"]
+    text = (dataset / "README.md").read_text()
+    assert "| `power_w` | DOUBLE | W | yes |" in text and "## training_results" in text
+
+
+def test_warehouse_queries_worked_while_the_build_ran(built):
+    reader = built["reader"]
+    assert reader["stderr"] == "" and reader["ok"] > 5, reader
+    assert reader["most_rows"] > 0  # rows appeared while the build was still running
+    rows = _sql(built["home"], "select count(*) from mlperf.inference_results")
+    assert rows[0][0] >= reader["most_rows"]

@@ -4,11 +4,14 @@ import dagster as dg
 import pandas as pd
 
 from mlperf_power_dag import catalog, crosscheck, rounds_io
+from mlperf_power_dag.buildstate import FINGERPRINT_KEY
 from mlperf_power_dag.catalog import CMX, CMX_REPO, TREE
 from mlperf_power_dag.defs.automation import DOWNSTREAM
+from mlperf_power_dag.defs.fingerprint import current_fingerprint
 from mlperf_power_dag.schemas import InferenceResults, columns
 
 MIN_SHARE_WITHIN_1PCT = 0.98
+CROSSCHECK_TABLES = ("inference_results",)  # the per-round tables the cross-check reads
 
 
 def references(version: str) -> list[catalog.Round]:
@@ -22,7 +25,7 @@ def references(version: str) -> list[catalog.Round]:
 
 @dg.asset(
     group_name="checks",
-    kinds={"duckdb", "pandas"},
+    kinds={"parquet", "pandas"},
     automation_condition=DOWNSTREAM,
     description=(
         "Per power result of every tree round: the raw-trace value against the same result in "
@@ -33,6 +36,8 @@ def references(version: str) -> list[catalog.Round]:
 def inference_crosscheck(
     context: dg.AssetExecutionContext, inference_results: pd.DataFrame
 ) -> pd.DataFrame:
+    fingerprint = current_fingerprint(CROSSCHECK_TABLES)
+    context.add_output_metadata({FINGERPRINT_KEY: fingerprint})
     if inference_results.empty:
         return pd.DataFrame({"round": pd.Series([], dtype=object)})
     tree = InferenceResults.validate(inference_results[columns(InferenceResults)])

@@ -16,7 +16,9 @@ import pandas as pd  # noqa: E402
 import pydantic  # noqa: E402
 
 from mlperf_power_dag import settings  # noqa: E402
+from mlperf_power_dag.buildstate import FINGERPRINT_KEY  # noqa: E402
 from mlperf_power_dag.defs.automation import DOWNSTREAM  # noqa: E402
+from mlperf_power_dag.defs.fingerprint import current_fingerprint  # noqa: E402
 from mlperf_power_dag.figures import (  # noqa: E402
     common,
     fig1,
@@ -180,6 +182,11 @@ def typed(table: str, df: pd.DataFrame | None) -> pd.DataFrame:
     return model.validate(df[columns(model)])
 
 
+def figure_tables(spec: FigureSpec) -> list[str]:
+    """The per-round tables a figure reads."""
+    return [f"{t}_results" for t in spec.tables]
+
+
 def figure_asset(spec: FigureSpec) -> dg.AssetsDefinition:
     cfg_cls = config_class(spec)
     ins = {f"{t}_results": dg.AssetIn(f"{t}_results") for t in spec.tables}
@@ -191,10 +198,16 @@ def figure_asset(spec: FigureSpec) -> dg.AssetsDefinition:
         kinds={"matplotlib"},
         description=f"Figure {spec.key[3:]}: {spec.title}. Writes {spec.key}.png/.svg/.csv.",
         automation_condition=DOWNSTREAM,
+        output_required=False,
     )
     def _figure(context: dg.AssetExecutionContext, config: cfg_cls, **tables):  # type: ignore[valid-type]
+        fingerprint = current_fingerprint(figure_tables(spec), config.model_dump())
         params = params_from_config(spec, config)
         frames = {t: typed(t, tables.get(f"{t}_results")) for t in spec.tables}
+        if all(f.empty for f in frames.values()):
+            names = ", ".join(figure_tables(spec))
+            context.log.warning(f"{spec.key}: skipped, no rows in {names} (build that suite first)")
+            return
         extra = {t: (None if frames[t].empty else frames[t]) for t in spec.tables[1:]}
         data = spec.build(frames[spec.tables[0]], params, **extra)
         fig = spec.render(data)
@@ -207,7 +220,7 @@ def figure_asset(spec: FigureSpec) -> dg.AssetsDefinition:
         png = paths["png"].read_bytes()
         b64 = base64.b64encode(png).decode()
         rounds = sorted(set(data.frame["round"].dropna().astype(str))) if len(data.frame) else []
-        return dg.MaterializeResult(
+        yield dg.MaterializeResult(
             metadata={
                 "preview": dg.MetadataValue.md(f"![{spec.key}](data:image/png;base64,{b64})"),
                 "png": dg.MetadataValue.path(str(paths["png"])),
@@ -216,6 +229,7 @@ def figure_asset(spec: FigureSpec) -> dg.AssetsDefinition:
                 "dagster/row_count": len(data.frame),
                 "rounds": ", ".join(rounds),
                 "notes": dg.MetadataValue.md("\n".join(f"- {n}" for n in data.notes) or "none"),
+                FINGERPRINT_KEY: fingerprint,
             }
         )
 

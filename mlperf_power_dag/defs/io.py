@@ -1,70 +1,138 @@
-"""DuckDB IO manager that types columns from the frame and inserts by name."""
+"""The dataset IO manager: Parquet per table and round on any fsspec path, DuckDB views beside."""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+from typing import Any
 
 import dagster as dg
 import pandas as pd
-from dagster_duckdb_pandas import DuckDBPandasIOManager, DuckDBPandasTypeHandler
+import pandera.pandas as pa
+from upath import UPath
+
+from mlperf_power_dag import dataset, warehouse
+
+SCHEMA_KEY = "mlperf/schema"  # definition metadata: "module:Model" of a per-round table
+INFO_KEYS = ("source", "source_repo", "source_commit", "code_version")
 
 
-def duckdb_type(dtype) -> str:
-    """DuckDB column type for a pandas dtype (object columns are text)."""
-    if pd.api.types.is_bool_dtype(dtype):
-        return "BOOLEAN"
-    if pd.api.types.is_integer_dtype(dtype):
-        return "BIGINT"
-    if pd.api.types.is_float_dtype(dtype):
-        return "DOUBLE"
-    if pd.api.types.is_datetime64_any_dtype(dtype):
-        return "TIMESTAMP"
-    return "VARCHAR"
+def model_ref(model: type[pa.DataFrameModel]) -> str:
+    """`module:Class` of a pandera model, for asset metadata."""
+    return f"{model.__module__}:{model.__name__}"
 
 
-class TypedPandasTypeHandler(DuckDBPandasTypeHandler):
-    """Creates the table from dtypes (all-null columns keep their type, empty frames still
-    create it), adds columns a newer schema brings, and inserts BY NAME, never by position."""
+def load_model(ref: str) -> type[pa.DataFrameModel]:
+    module, _, name = ref.partition(":")
+    return getattr(importlib.import_module(module), name)
 
-    def handle_output(self, context: dg.OutputContext, table_slice, obj: pd.DataFrame, connection):
-        table = f"{table_slice.schema}.{table_slice.table}"
-        cols = {str(c): duckdb_type(t) for c, t in obj.dtypes.items()}
-        ddl = ", ".join(f'"{c}" {t}' for c, t in cols.items())
-        connection.execute(f"create table if not exists {table} ({ddl})")
-        have = {
-            r[0]
-            for r in connection.execute(
-                "select column_name from information_schema.columns "
-                "where table_schema = ? and table_name = ?",
-                [table_slice.schema, table_slice.table],
-            ).fetchall()
-        }
-        for c, t in cols.items():
-            if c not in have:
-                connection.execute(f'alter table {table} add column "{c}" {t}')
-        if not obj.empty:
-            connection.register("_mlperf_obj", obj)
-            try:
-                connection.execute(f"insert into {table} by name select * from _mlperf_obj")
-            finally:
-                connection.unregister("_mlperf_obj")
-        key = "dagster/partition_row_count" if context.has_partition_key else "dagster/row_count"
-        context.add_output_metadata({key: len(obj), "dagster/storage_kind": "duckdb"})
 
-    def load_input(self, context: dg.InputContext, table_slice, connection) -> pd.DataFrame:
-        exists = connection.execute(
-            "select count(*) from information_schema.tables "
-            "where table_schema = ? and table_name = ?",
-            [table_slice.schema, table_slice.table],
-        ).fetchone()[0]
-        if not exists:
-            context.log.warning(
-                f"{table_slice.schema}.{table_slice.table} does not exist yet (its asset was "
-                "never materialized): loading an empty frame"
+def _plain(value: Any) -> Any:
+    return getattr(value, "value", value)
+
+
+class ParquetDatasetIOManager(dg.UPathIOManager):
+    """Per-round tables as ``<table>/round=<key>/part-0.parquet`` (typed from the pandera model
+    named in the output's ``mlperf/schema`` metadata), cross-round tables as
+    ``<table>.parquet``; every write is atomic and replaces only its own file.
+
+    A downstream asset reading a per-round table gets one frame of every materialized round
+    (an empty frame with the model's columns when there is none); registered rounds with no
+    file are skipped with a warning. After each write the manifest, the data dictionary and
+    (for a local dataset) the DuckDB views are brought up to date.
+    """
+
+    extension = ".parquet"
+
+    def __init__(
+        self,
+        base_path: UPath,
+        warehouse_path: Path | None = None,
+        tables: dict[str, type[pa.DataFrameModel]] | None = None,
+    ):
+        super().__init__(base_path=base_path)
+        self.warehouse_path = warehouse_path
+        self.tables = dict(tables or {})
+
+    # paths: <base>/<table>/round=<key>/part-0.parquet and <base>/<table>.parquet
+    def get_path_for_partition(self, context, path: UPath, partition: str) -> UPath:
+        return path / f"{dataset.PARTITION_COLUMN}={dataset.check_key(partition)}" / "part-0"
+
+    def _model(self, metadata: Any, table: str) -> type[pa.DataFrameModel] | None:
+        ref = _plain((metadata or {}).get(SCHEMA_KEY))
+        if ref:
+            return load_model(str(ref))
+        return self.tables.get(table)
+
+    def dump_to_path(self, context: dg.OutputContext, obj: pd.DataFrame, path: UPath) -> None:
+        table = context.asset_key.path[-1]
+        info = {k: _plain(v) for k, v in (context.output_metadata or {}).items() if k in INFO_KEYS}
+        if context.has_asset_partitions:
+            model = self._model(context.definition_metadata, table)
+            if model is None:
+                raise dataset.DatasetError(
+                    f"{table}: per-round table without a pandera model ({SCHEMA_KEY} metadata)"
+                )
+            dataset.write_partition(
+                self._base_path, table, context.asset_partition_key, obj, model, info
             )
-            return pd.DataFrame()
-        return super().load_input(context, table_slice, connection)
+        else:
+            dataset.write_single(self._base_path, table, obj, info)
+        self._after_write(context)
+
+    def _after_write(self, context: dg.OutputContext) -> None:
+        dataset.write_manifest(self._base_path)
+        dataset.write_dictionary(self._base_path, self.tables)
+        if self.warehouse_path is None or self._base_path.protocol not in ("", "file", "local"):
+            return
+        try:
+            warehouse.refresh_views(self.warehouse_path, Path(self._base_path.path), self.tables)
+        except warehouse.WarehouseBusy as e:
+            context.log.warning(f"DuckDB views not refreshed (the data is written): {e}")
+
+    def get_metadata(self, context: dg.OutputContext, obj: pd.DataFrame) -> dict[str, Any]:
+        key = "dagster/partition_row_count" if context.has_partition_key else "dagster/row_count"
+        return {key: len(obj), "dagster/storage_kind": "parquet"}
+
+    def load_from_path(self, context: dg.InputContext, path: UPath) -> pd.DataFrame:
+        table = context.asset_key.path[-1]
+        try:
+            return dataset.read_single(self._base_path, table)
+        except FileNotFoundError as e:
+            raise FileNotFoundError(
+                f"{table} was never materialized ({path} does not exist); materialize it first"
+            ) from e
+
+    def load_input(self, context: dg.InputContext) -> pd.DataFrame:
+        if not (context.has_asset_key and context.has_asset_partitions):
+            return super().load_input(context)
+        table = context.asset_key.path[-1]
+        upstream = context.upstream_output
+        model = self._model(upstream.definition_metadata if upstream else None, table)
+        if model is None:
+            raise dataset.DatasetError(f"{table}: no pandera model to read it with")
+        keys = list(context.asset_partition_keys)
+        frame, missing = dataset.read_partitions(self._base_path, table, keys, model)
+        if missing:
+            context.log.warning(
+                f"{table}: {len(missing)} registered round(s) not built yet, left out: "
+                f"{', '.join(missing)}"
+            )
+        return frame
 
 
-class WarehouseIOManager(DuckDBPandasIOManager):
-    """The warehouse: DuckDB tables of pandas frames, typed and inserted by name."""
+class DatasetIOManager(dg.ConfigurableIOManagerFactory):
+    """The open dataset at `base_path` (a folder or an fsspec URL such as ``s3://bucket/x``),
+    with DuckDB views in `warehouse` (a local file; omitted for remote datasets)."""
 
-    @staticmethod
-    def type_handlers():
-        return [TypedPandasTypeHandler()]
+    base_path: str
+    warehouse: str | None = None
+    storage_options: dict[str, Any] = {}
+    tables: dict[str, str] = {}  # per-round table -> "module:Model", for views and dictionary
+
+    def create_io_manager(self, context) -> ParquetDatasetIOManager:
+        return ParquetDatasetIOManager(
+            UPath(self.base_path, **self.storage_options),
+            Path(self.warehouse) if self.warehouse else None,
+            {t: load_model(ref) for t, ref in self.tables.items()},
+        )

@@ -4,11 +4,14 @@ import dagster as dg
 import pandas as pd
 
 from mlperf_power_dag import metrics
+from mlperf_power_dag.buildstate import FINGERPRINT_KEY
 from mlperf_power_dag.defs.automation import DOWNSTREAM
+from mlperf_power_dag.defs.fingerprint import current_fingerprint
 from mlperf_power_dag.schemas import CATEGORIES, InferenceResults, columns
 
 DIVISIONS = ("closed", "open", "network")
-COMMON = dict(group_name="metrics", kinds={"duckdb", "pandas"}, automation_condition=DOWNSTREAM)
+METRIC_TABLES = ("inference_results",)  # the per-round tables the metric assets read
+COMMON = dict(group_name="metrics", kinds={"parquet", "pandas"}, automation_condition=DOWNSTREAM)
 
 
 def _typed(results: pd.DataFrame) -> pd.DataFrame:
@@ -31,6 +34,7 @@ def _per_slice(results: pd.DataFrame, fn, **kw) -> tuple[pd.DataFrame, int]:
 
 def _compute(context: dg.AssetExecutionContext, results: pd.DataFrame, fn, post=None):
     """`fn` per (category, division) slice of the results, then `post` on the whole frame."""
+    fingerprint = current_fingerprint(METRIC_TABLES)
     frame, excluded = (pd.DataFrame(), 0) if results.empty else _per_slice(_typed(results), fn)
     if post is not None and not frame.empty:
         frame = post(frame)
@@ -38,6 +42,7 @@ def _compute(context: dg.AssetExecutionContext, results: pd.DataFrame, fn, post=
         frame = pd.DataFrame({"round": pd.Series([], dtype=object)})
     context.add_output_metadata(
         {
+            FINGERPRINT_KEY: fingerprint,
             "excluded_non_finite_or_non_positive": excluded,
             "rounds": ", ".join(sorted(set(frame.get("round", pd.Series(dtype=str)).astype(str)))),
         }

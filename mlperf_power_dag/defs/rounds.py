@@ -6,7 +6,8 @@ import dagster as dg
 import pandera.pandas as pa
 from dagster_pandera import pandera_schema_to_dagster_type
 
-from mlperf_power_dag import registry, rounds_io
+from mlperf_power_dag import registry, rounds_io, versions
+from mlperf_power_dag.defs.io import SCHEMA_KEY, model_ref
 from mlperf_power_dag.defs.partitions import PARTITIONS
 from mlperf_power_dag.schemas import Problems
 
@@ -37,6 +38,7 @@ def round_assets(suite: str, model: type[pa.DataFrameModel]) -> list[dg.AssetsDe
     results_key = f"{suite}_results"
     problems_key = f"{suite}_problems"
     results_type = dagster_type(model)
+    code_version = versions.tidy_code_version()
 
     @dg.asset(
         name=raw_key,
@@ -74,21 +76,23 @@ def round_assets(suite: str, model: type[pa.DataFrameModel]) -> list[dg.AssetsDe
         outs={
             results_key: dg.AssetOut(
                 dagster_type=results_type,
+                code_version=code_version,
                 metadata={
-                    "partition_expr": "round",
+                    SCHEMA_KEY: model_ref(model),
                     "dagster/column_schema": results_type.metadata["schema"].schema,
                 },
                 description=f"One row per MLPerf {suite} result, with provenance.",
-                kinds={"duckdb", "pandas"},
+                kinds={"parquet", "pandas"},
             ),
             problems_key: dg.AssetOut(
                 dagster_type=ProblemsType,
+                code_version=code_version,
                 metadata={
-                    "partition_expr": "round",
+                    SCHEMA_KEY: model_ref(Problems),
                     "dagster/column_schema": ProblemsType.metadata["schema"].schema,
                 },
                 description=f"Results and files of a {suite} round skipped or flagged, and why.",
-                kinds={"duckdb", "pandas"},
+                kinds={"parquet", "pandas"},
             ),
         },
     )
@@ -109,6 +113,13 @@ def round_assets(suite: str, model: type[pa.DataFrameModel]) -> list[dg.AssetsDe
         context.log.info(
             f"{suite} {rnd.version}: {len(results)} rows, {len(problems)} problems {count_map}"
         )
+        commit = rounds_io.cached_checkout(rnd)[1]
+        info = {
+            "source": rnd.source,
+            "source_repo": rnd.slug,
+            "source_commit": commit,
+            "code_version": code_version,
+        }
         extra = {}
         if "power_w" in results.columns:
             extra["rows_with_power"] = int(results["power_w"].notna().sum())
@@ -117,8 +128,7 @@ def round_assets(suite: str, model: type[pa.DataFrameModel]) -> list[dg.AssetsDe
             output_name=results_key,
             metadata={
                 "round": rnd.version,
-                "source": rnd.source,
-                "source_commit": str(results["source_commit"].iloc[0]) if len(results) else "",
+                **info,
                 "dagster/row_count": len(results),
                 **extra,
                 "skipped": int((problems["severity"] == "skipped").sum()),
@@ -129,6 +139,7 @@ def round_assets(suite: str, model: type[pa.DataFrameModel]) -> list[dg.AssetsDe
             problems,
             output_name=problems_key,
             metadata={
+                **info,
                 "dagster/row_count": len(problems),
                 "by_kind": dg.MetadataValue.md(_md_counts(count_map)),
             },

@@ -1,0 +1,18 @@
+"""The input fingerprint a cross-round asset records, so a warm build can skip it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from upath import UPath
+
+from mlperf_power_dag import buildstate, registry, settings
+
+
+def current_fingerprint(tables: Iterable[str], config: Mapping[str, Any] | None = None) -> str:
+    """Fingerprint of the per-round `tables` as they are in the dataset now, plus config."""
+    path = registry.discovered_path()
+    rounds_text = path.read_text() if path.exists() else ""
+    base = UPath(settings.dataset_dir())
+    return buildstate.downstream_fingerprint(base, tables, rounds_text, config)

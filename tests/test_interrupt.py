@@ -1,0 +1,62 @@
+"""Ctrl-C and SIGTERM stop `mlperf-power build` promptly, and a rerun heals what was cut."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+
+def _start(home, mirror_url, *args):
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("MLPERF_POWER", "DAGSTER"))}
+    env.update(MLPERF_POWER_HOME=str(home), MLPERF_POWER_GIT_BASE=mirror_url)
+    return subprocess.Popen(
+        [sys.executable, "-m", "mlperf_power_dag.cli", "build", "--no-discover", *args],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+
+
+def _wait_for(proc, needle: str, timeout: float = 300) -> list[str]:
+    lines: list[str] = []
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        line = proc.stdout.readline()
+        if not line:
+            break
+        lines.append(line)
+        if needle in line:
+            return lines
+    raise AssertionError(f"{needle!r} never logged:\n{''.join(lines[-20:])}")
+
+
+@pytest.mark.parametrize(
+    ("sig", "jobs"), [(signal.SIGTERM, "2"), (signal.SIGINT, "1")], ids=["sigterm-jobs2", "sigint"]
+)
+def test_a_signal_stops_the_build_and_a_rerun_completes(tmp_path, mirror_url, sig, jobs):
+    proc = _start(tmp_path, mirror_url, "--suite", "tiny", "--jobs", jobs)
+    # stop it while rounds are being built, as soon as the first one is done
+    _wait_for(proc, ": done in")
+    proc.send_signal(sig)
+    t0 = time.monotonic()
+    out, _ = proc.communicate(timeout=60)
+    stopped_after = time.monotonic() - t0
+    assert proc.returncode == 130, out[-2000:]
+    assert "interrupted: stopped" in out
+    assert "metrics, checks and figures" not in out  # nothing new was started
+    assert stopped_after < 30
+    leftovers = [p for p in (tmp_path / "dataset").rglob("*") if ".tmp-" in p.name]
+    assert leftovers == []
+    # the rerun keeps the rounds that were finished and builds the rest
+    proc = _start(tmp_path, mirror_url, "--suite", "tiny", "--jobs", jobs)
+    out, _ = proc.communicate(timeout=600)
+    assert proc.returncode == 0, out[-2000:]
+    assert "unchanged (commit" in out
+    rounds = sorted(p.name for p in (tmp_path / "dataset" / "tiny_results").iterdir())
+    assert rounds == [f"round={v}" for v in ["v0.5", "v0.7", "v1.0", "v1.1", "v1.2", "v1.3"]]
