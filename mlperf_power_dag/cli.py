@@ -117,7 +117,7 @@ class RoundOutcome:
 
 
 def _suite_tables(suite: str) -> dict:
-    from mlperf_power_dag.definitions import table_models
+    from mlperf_power_dag.schemas import table_models
 
     models = table_models()
     return {t: models[t] for t in (f"{suite}_results", f"{suite}_problems")}
@@ -255,31 +255,36 @@ def _build_rounds(todo: list[tuple[str, str]], jobs: int) -> list[RoundOutcome]:
 
 
 def _stale_downstream(instance, keys: Sequence[str] | None, force: bool) -> tuple[list, list]:
-    """(asset keys to build, (key, reason) of those skipped)."""
+    """(asset keys to build, (key, reason) of those skipped), without loading the pipeline."""
     import dagster as dg
     from upath import UPath
 
     from mlperf_power_dag import dataset
+    from mlperf_power_dag.asset_inputs import FIGURE_SUITES, downstream_tables
     from mlperf_power_dag.buildstate import FINGERPRINT_KEY
-    from mlperf_power_dag.defs.downstream import downstream_inputs
     from mlperf_power_dag.defs.fingerprint import current_fingerprint
 
-    inputs = downstream_inputs()
+    inputs = downstream_tables()
     wanted = list(keys) if keys else list(inputs)
     base = UPath(settings.dataset_dir())
     todo, skipped = [], []
     for key in wanted:
-        tables, config, outputs = inputs[key]
+        tables = inputs[key]
         if not any(dataset.list_partitions(base, t) for t in tables):
             skipped.append((key, f"no rows in {', '.join(tables)}"))
             continue
         if force or keys:
             todo.append(key)
             continue
+        outputs = (
+            [settings.figures_dir() / f"{key}.{ext}" for ext in ("png", "svg", "csv")]
+            if key in FIGURE_SUITES
+            else []
+        )
         event = instance.get_latest_materialization_event(dg.AssetKey(key))
         mat = event.asset_materialization if event else None
         last = mat.metadata.get(FINGERPRINT_KEY) if mat else None
-        if last is None or getattr(last, "value", None) != current_fingerprint(tables, config):
+        if last is None or getattr(last, "value", None) != current_fingerprint(tables):
             todo.append(key)
         elif not all(p.exists() for p in outputs):
             todo.append(key)
@@ -295,8 +300,6 @@ def run_downstream(
     given); returns (success, keys built)."""
     import dagster as dg
 
-    from mlperf_power_dag.definitions import DOWNSTREAM_JOB
-
     todo, skipped = _stale_downstream(instance, keys, force)
     for key, why in skipped:
         log.info("%s: unchanged (%s), skipped", key, why) if "unchanged" in why else log.info(
@@ -305,6 +308,8 @@ def run_downstream(
     if not todo:
         log.info("metrics, checks and figures: nothing to rebuild")
         return True, []
+    from mlperf_power_dag.definitions import DOWNSTREAM_JOB
+
     job = _definitions().resolve_job_def(DOWNSTREAM_JOB)
     job = job.get_subset(asset_selection={dg.AssetKey(k) for k in todo})
     t0 = time.monotonic()
@@ -395,10 +400,9 @@ def build(
     then everything downstream that is out of date. Returns the exit code."""
     t_start = time.monotonic()
     instance = _prepare_instance()
-    _definitions()
     from mlperf_power_dag import warehouse
-    from mlperf_power_dag.definitions import table_models
     from mlperf_power_dag.defs.partitions import PARTITIONS
+    from mlperf_power_dag.schemas import table_models
 
     warehouse.migrate_legacy(settings.warehouse_path(), say=log.warning)
     if find_new and version is None:
@@ -445,15 +449,14 @@ def figure(keys: Sequence[str]) -> int:
     from upath import UPath
 
     from mlperf_power_dag import dataset
-    from mlperf_power_dag.defs.figures import FIGURES
+    from mlperf_power_dag.asset_inputs import FIGURE_SUITES
 
-    instance = _prepare_instance()
-    specs = {f.key: f for f in FIGURES}
-    unknown = [k for k in keys if k not in specs]
+    unknown = [k for k in keys if k not in FIGURE_SUITES]
     if unknown:
-        log.error("unknown figure(s) %s; choose from %s", unknown, ", ".join(specs))
+        log.error("unknown figure(s) %s; choose from %s", unknown, ", ".join(FIGURE_SUITES))
         return 2
-    needed = sorted({t for k in keys for t in specs[k].tables})
+    instance = _prepare_instance()
+    needed = sorted({t for k in keys for t in FIGURE_SUITES[k]})
     base = UPath(settings.dataset_dir())
     missing = [t for t in needed if not dataset.list_partitions(base, f"{t}_results")]
     if missing:

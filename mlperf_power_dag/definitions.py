@@ -18,25 +18,9 @@ from mlperf_power_dag.defs.figures import figure_assets
 from mlperf_power_dag.defs.io import DatasetIOManager, model_ref
 from mlperf_power_dag.defs.metrics import METRIC_ASSETS
 from mlperf_power_dag.defs.rounds import round_assets
-from mlperf_power_dag.schemas import InferenceResults, Problems, TinyResults, TrainingResults
-
-SUITE_MODELS = {
-    "inference": InferenceResults,
-    "tiny": TinyResults,
-    "training": TrainingResults,
-}
-
+from mlperf_power_dag.schemas import SUITE_MODELS, table_models
 
 DOWNSTREAM_JOB = "downstream"
-
-
-def table_models() -> dict[str, type]:
-    """Every per-round table of the dataset and its pandera model."""
-    out: dict[str, type] = {}
-    for suite, model in SUITE_MODELS.items():
-        out[f"{suite}_results"] = model
-        out[f"{suite}_problems"] = Problems
-    return out
 
 
 def make_definitions() -> dg.Definitions:

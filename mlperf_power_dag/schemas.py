@@ -180,3 +180,19 @@ def columns(model: type[pa.DataFrameModel]) -> list[str]:
 def empty(model: type[pa.DataFrameModel]) -> pd.DataFrame:
     """An empty, validated frame with the model's columns."""
     return model.validate(pd.DataFrame({c: pd.Series(dtype="object") for c in columns(model)}))
+
+
+SUITE_MODELS: dict[str, type[pa.DataFrameModel]] = {
+    "inference": InferenceResults,
+    "tiny": TinyResults,
+    "training": TrainingResults,
+}
+
+
+def table_models() -> dict[str, type[pa.DataFrameModel]]:
+    """Every per-round table of the dataset and its pandera model."""
+    out: dict[str, type[pa.DataFrameModel]] = {}
+    for suite, model in SUITE_MODELS.items():
+        out[f"{suite}_results"] = model
+        out[f"{suite}_problems"] = Problems
+    return out

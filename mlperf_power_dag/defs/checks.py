@@ -4,6 +4,7 @@ import dagster as dg
 import pandas as pd
 
 from mlperf_power_dag import catalog, crosscheck, rounds_io
+from mlperf_power_dag.asset_inputs import CROSSCHECK_TABLES
 from mlperf_power_dag.buildstate import FINGERPRINT_KEY
 from mlperf_power_dag.catalog import CMX, CMX_REPO, TREE
 from mlperf_power_dag.defs.automation import DOWNSTREAM
@@ -11,7 +12,6 @@ from mlperf_power_dag.defs.fingerprint import current_fingerprint
 from mlperf_power_dag.schemas import InferenceResults, columns
 
 MIN_SHARE_WITHIN_1PCT = 0.98
-CROSSCHECK_TABLES = ("inference_results",)  # the per-round tables the cross-check reads
 
 
 def references(version: str) -> list[catalog.Round]:

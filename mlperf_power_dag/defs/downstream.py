@@ -1,31 +1,12 @@
-"""What each cross-round asset reads and writes, and the live progress of a downstream run."""
+"""The live progress of a downstream run: one log line per finished asset."""
 
 from __future__ import annotations
 
 import logging
-from pathlib import Path
-from typing import Any
 
 import dagster as dg
 
-from mlperf_power_dag import settings
-from mlperf_power_dag.defs.checks import CROSSCHECK_TABLES
-from mlperf_power_dag.defs.figures import FIGURES, config_class, figure_tables
-from mlperf_power_dag.defs.metrics import METRIC_ASSETS, METRIC_TABLES
-
 progress_log = logging.getLogger("mlperf-power")
-
-
-def downstream_inputs() -> dict[str, tuple[list[str], dict[str, Any], list[Path]]]:
-    """Asset key -> (per-round tables it reads, its default config, files it writes)."""
-    out: dict[str, tuple[list[str], dict[str, Any], list[Path]]] = {}
-    for spec in FIGURES:
-        files = [settings.figures_dir() / f"{spec.key}.{ext}" for ext in ("png", "svg", "csv")]
-        out[spec.key] = (figure_tables(spec), config_class(spec)().model_dump(), files)
-    for asset in METRIC_ASSETS:
-        out[asset.key.to_user_string()] = (list(METRIC_TABLES), {}, [])
-    out["inference_crosscheck"] = (list(CROSSCHECK_TABLES), {}, [])
-    return out
 
 
 class _ProgressHandler(logging.Handler):

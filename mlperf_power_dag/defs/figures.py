@@ -16,6 +16,7 @@ import pandas as pd  # noqa: E402
 import pydantic  # noqa: E402
 
 from mlperf_power_dag import settings  # noqa: E402
+from mlperf_power_dag.asset_inputs import FIGURE_SUITES, figure_tables  # noqa: E402
 from mlperf_power_dag.buildstate import FINGERPRINT_KEY  # noqa: E402
 from mlperf_power_dag.defs.automation import DOWNSTREAM  # noqa: E402
 from mlperf_power_dag.defs.fingerprint import current_fingerprint  # noqa: E402
@@ -50,7 +51,11 @@ class FigureSpec:
     params: type
     build: Callable[..., common.FigureData]
     render: Callable[[common.FigureData], typing.Any]
-    tables: tuple[str, ...] = ("inference",)
+
+    @property
+    def tables(self) -> tuple[str, ...]:
+        """Suites whose results table the figure reads, the primary one first."""
+        return FIGURE_SUITES[self.key]
 
 
 FIGURES = [
@@ -67,7 +72,6 @@ FIGURES = [
         fig2.Fig2Params,
         fig2.build_fig2,
         fig2.render_fig2,
-        ("inference", "tiny", "training"),
     ),
     FigureSpec(
         "fig5a",
@@ -85,7 +89,6 @@ FIGURES = [
         fig5c.Fig5cParams,
         fig5c.build_fig5c,
         fig5c.render_fig5c,
-        ("tiny",),
     ),
     FigureSpec(
         "fig6",
@@ -93,7 +96,6 @@ FIGURES = [
         fig6.Fig6Params,
         fig6.build_fig6,
         fig6.render_fig6,
-        ("training",),
     ),
     FigureSpec(
         "fig7",
@@ -101,7 +103,6 @@ FIGURES = [
         fig7.Fig7Params,
         fig7.build_fig7,
         fig7.render_fig7,
-        ("inference", "tiny"),
     ),
     FigureSpec(
         "fig8",
@@ -182,11 +183,6 @@ def typed(table: str, df: pd.DataFrame | None) -> pd.DataFrame:
     return model.validate(df[columns(model)])
 
 
-def figure_tables(spec: FigureSpec) -> list[str]:
-    """The per-round tables a figure reads."""
-    return [f"{t}_results" for t in spec.tables]
-
-
 def figure_asset(spec: FigureSpec) -> dg.AssetsDefinition:
     cfg_cls = config_class(spec)
     ins = {f"{t}_results": dg.AssetIn(f"{t}_results") for t in spec.tables}
@@ -201,11 +197,13 @@ def figure_asset(spec: FigureSpec) -> dg.AssetsDefinition:
         output_required=False,
     )
     def _figure(context: dg.AssetExecutionContext, config: cfg_cls, **tables):  # type: ignore[valid-type]
-        fingerprint = current_fingerprint(figure_tables(spec), config.model_dump())
+        values = config.model_dump()
+        custom = None if values == cfg_cls().model_dump() else values  # a launchpad variant
+        fingerprint = current_fingerprint(figure_tables(spec.key), custom)
         params = params_from_config(spec, config)
         frames = {t: typed(t, tables.get(f"{t}_results")) for t in spec.tables}
         if all(f.empty for f in frames.values()):
-            names = ", ".join(figure_tables(spec))
+            names = ", ".join(figure_tables(spec.key))
             context.log.warning(f"{spec.key}: skipped, no rows in {names} (build that suite first)")
             return
         extra = {t: (None if frames[t].empty else frames[t]) for t in spec.tables[1:]}

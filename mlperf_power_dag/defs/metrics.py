@@ -4,13 +4,13 @@ import dagster as dg
 import pandas as pd
 
 from mlperf_power_dag import metrics
+from mlperf_power_dag.asset_inputs import METRIC_TABLES
 from mlperf_power_dag.buildstate import FINGERPRINT_KEY
 from mlperf_power_dag.defs.automation import DOWNSTREAM
 from mlperf_power_dag.defs.fingerprint import current_fingerprint
 from mlperf_power_dag.schemas import CATEGORIES, InferenceResults, columns
 
 DIVISIONS = ("closed", "open", "network")
-METRIC_TABLES = ("inference_results",)  # the per-round tables the metric assets read
 COMMON = dict(group_name="metrics", kinds={"parquet", "pandas"}, automation_condition=DOWNSTREAM)
 
 

@@ -1,0 +1,39 @@
+"""Which per-round tables each cross-round asset reads (a light module: no Dagster, no plots).
+
+The figure assets, the metric assets and the cross-check take their inputs from here, and a
+warm `mlperf-power build` uses it to tell what is out of date without loading the pipeline.
+"""
+
+from __future__ import annotations
+
+# Figure key -> the suites whose results table it reads, the first one being its primary input.
+FIGURE_SUITES: dict[str, tuple[str, ...]] = {
+    "fig1": ("inference",),
+    "fig2": ("inference", "tiny", "training"),
+    "fig5a": ("inference",),
+    "fig5b": ("inference",),
+    "fig5c": ("tiny",),
+    "fig6": ("training",),
+    "fig7": ("inference", "tiny"),
+    "fig8": ("inference",),
+    "fig9": ("inference",),
+    "fig10": ("inference",),
+    "fig11a": ("inference",),
+}
+METRIC_KEYS = ("inference_best_efficiency", "inference_accuracy_pairs", "inference_software_gains")
+METRIC_TABLES = ("inference_results",)
+CROSSCHECK_KEY = "inference_crosscheck"
+CROSSCHECK_TABLES = ("inference_results",)
+
+
+def figure_tables(key: str) -> list[str]:
+    """The per-round tables a figure reads."""
+    return [f"{suite}_results" for suite in FIGURE_SUITES[key]]
+
+
+def downstream_tables() -> dict[str, list[str]]:
+    """Every cross-round asset key -> the per-round tables it reads."""
+    out = {key: figure_tables(key) for key in FIGURE_SUITES}
+    out.update({key: list(METRIC_TABLES) for key in METRIC_KEYS})
+    out[CROSSCHECK_KEY] = list(CROSSCHECK_TABLES)
+    return out
