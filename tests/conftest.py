@@ -104,11 +104,13 @@ print(ok, locked, max(counts or [0]))
 def built(tmp_path_factory, mirror_url):
     """One home built the way a user would, step by step, with `mlperf-power build`:
 
-    1. `--suite tiny` on a fresh home, 2. `--suite training` (inference still never built),
-    3. every suite (tiny and training unchanged, inference built, plus one unreachable
-    round), while another process queries the warehouse read-only, 4. the same again (warm).
+    1. `--suite tiny` on a fresh home; 2. `--suite training` (inference never built);
+    3. `--suite inference` (tiny and training unchanged), while another process queries the
+    warehouse read-only; 4. every suite, with one unreachable inference round added (it must
+    fail alone; the rest is unchanged); 5. the same again (warm).
 
-    Yields the home, the exit codes and log messages of each step, and what the reader saw.
+    Yields the home, the exit code of step 4, the log messages of steps 3 and 4, each
+    single-suite step's code and log, the warm step, and what the reader saw.
     """
     home = tmp_path_factory.mktemp("home")
     mp = pytest.MonkeyPatch()
@@ -116,8 +118,6 @@ def built(tmp_path_factory, mirror_url):
     mp.setenv("MLPERF_POWER_GIT_BASE", mirror_url)
     mp.delenv("DAGSTER_HOME", raising=False)
     mp.delenv("MLPERF_POWER_DATASET", raising=False)
-    # A round whose repository does not exist: it must fail alone.
-    registry.record([Round("inference", "v0.6", None, repo="inference_results_v0.6")])
     records: list[logging.LogRecord] = []
 
     class Keep(logging.Handler):
@@ -142,10 +142,13 @@ def built(tmp_path_factory, mirror_url):
             text=True,
         )
         try:
-            code, log = step()
+            inference = step("--suite", "inference")
         finally:
             stop.touch()
             out, err = reader.communicate(timeout=120)
+        # A round whose repository does not exist: it must fail alone.
+        registry.record([Round("inference", "v0.6", None, repo="inference_results_v0.6")])
+        code, log = step()
         warm = step()
     finally:
         logging.getLogger("mlperf-power").removeHandler(handler)
@@ -154,8 +157,8 @@ def built(tmp_path_factory, mirror_url):
     return {
         "home": home,
         "code": code,
-        "log": log,
-        "suite_alone": {"tiny": tiny, "training": training},
+        "log": inference[1] + log,
+        "suite_alone": {"tiny": tiny, "training": training, "inference": inference},
         "warm": warm,
         "reader": {"ok": ok, "locked": locked, "most_rows": most, "stderr": err},
     }

@@ -121,7 +121,7 @@ def test_partitions_runs_and_crosscheck_recorded(built):
         assert keys == set(TREE_ROUNDS + CMX_ROUNDS + ["v0.6"])
         runs = instance.get_runs()
         # one per round of every suite (6 tiny, 2 training), plus one downstream run for each
-        # of the three builds (tiny, training, all); the warm build starts no run but v0.6's
+        # single-suite build; the builds after them start no run but v0.6's, which fails
         assert sum(r.is_success for r in runs) == len(TREE_ROUNDS + CMX_ROUNDS) + 6 + 2 + 3
         check = instance.event_log_storage.get_latest_asset_check_execution_by_key(
             [dg.AssetCheckKey(dg.AssetKey("inference_crosscheck"), "crosscheck_agreement")]
@@ -191,10 +191,14 @@ def test_each_suite_alone_on_a_fresh_home(built):
     assert sum(m.startswith("training v") and ": done in" in m for m in training_log) == 2
     assert any(m.startswith("  fig6: ") and "fig6.png" in m for m in training_log)
     assert "fig5a: skipped (no rows in inference_results)" in training_log
-    # the full build then keeps what the single-suite builds made
+    inference_code, inference_log = built["suite_alone"]["inference"]
+    assert inference_code == 0, [m for m in inference_log if "FAILED" in m]
+    assert any(m.startswith("  fig1: ") and "fig1.png" in m for m in inference_log)
+    # the later builds keep what the single-suite builds made
     for v in ["v0.5", "v0.7", "v1.0", "v1.1", "v1.2", "v1.3"]:
         assert any(m.startswith(f"tiny {v}: unchanged (commit ") for m in built["log"]), v
     assert any(m.startswith("training v4.0: unchanged (commit ") for m in built["log"])
+    assert any(m.startswith("inference v3.0: unchanged (commit ") for m in built["log"])
 
 
 def test_warm_build_does_nothing_but_say_so(built):
@@ -238,3 +242,23 @@ def test_warehouse_queries_worked_while_the_build_ran(built):
     assert reader["most_rows"] > 0  # rows appeared while the build was still running
     rows = _sql(built["home"], "select count(*) from mlperf.inference_results")
     assert rows[0][0] >= reader["most_rows"]
+
+
+@pytest.mark.parametrize("key", ["fig2", "fig7"])
+def test_figures_of_several_suites_draw_from_inference_alone(built, key):
+    """What `--suite inference` on a fresh home draws: the other suites' tables are absent."""
+    import matplotlib.pyplot as plt
+    from upath import UPath
+
+    from mlperf_power_dag import dataset
+    from mlperf_power_dag.defs.figures import FIGURES, typed
+    from mlperf_power_dag.schemas import InferenceResults
+
+    spec = {f.key: f for f in FIGURES}[key]
+    base = UPath(built["home"] / "dataset")
+    inference, _ = dataset.read_partitions(base, "inference_results", None, InferenceResults)
+    extra = {suite: None for suite in spec.tables[1:]}
+    data = spec.build(typed("inference", inference), spec.params(), **extra)
+    plt.close(spec.render(data))
+    assert len(data.frame) > 0
+    assert set(data.frame["round"].astype(str)) <= set(TREE_ROUNDS + CMX_ROUNDS)
