@@ -6,6 +6,7 @@ import argparse
 import logging
 import multiprocessing
 import os
+import re
 import signal
 import sys
 import time
@@ -23,7 +24,8 @@ from mlperf_power_dag import registry, settings
 
 log = logging.getLogger("mlperf-power")
 
-QUIET_RUN_CONFIG = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+QUIET_RUN_CONFIG = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
+VERBOSE_RUN_CONFIG = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
 PROGRESS_RUN_CONFIG = {"loggers": {**QUIET_RUN_CONFIG["loggers"], "mlperf_progress": {}}}
 SUITES = ("inference", "tiny", "training")
 INTERRUPTED = 130
@@ -65,7 +67,16 @@ def _definitions():
     return _DEFS[1]
 
 
+def _run_config(progress: bool = False) -> dict:
+    """Dagster's own console log only with --verbose (then with full traces)."""
+    base = VERBOSE_RUN_CONFIG if os.environ.get("MLPERF_POWER_VERBOSE") else QUIET_RUN_CONFIG
+    if progress:
+        return {"loggers": {**base["loggers"], "mlperf_progress": {}}}
+    return base
+
+
 def _failure_message(result) -> str:
+    """The root cause of a failed run in one line (the whole trace with --verbose)."""
     for event in result.all_events:
         if event.is_step_failure and event.step_failure_data:
             err = event.step_failure_data.error
@@ -75,7 +86,11 @@ def _failure_message(result) -> str:
                 and "Error occurred while" in (err.message or "")
             ):
                 err = err.cause
-            return (err.message if err else "step failed").strip().splitlines()[0]
+            line = (err.message if err else "step failed").strip().splitlines()[0]
+            line = re.sub(r"^[\w.]+(Error|Exception): ", "", line)
+            if os.environ.get("MLPERF_POWER_VERBOSE") and err is not None:
+                return line + "\n" + err.to_string()
+            return line
     return "run failed"
 
 
@@ -167,7 +182,7 @@ def _run_round(suite: str, version: str) -> RoundOutcome:
     job = _definitions().resolve_job_def(round_job_name(suite))
     t0 = time.monotonic()
     result = job.execute_in_process(
-        partition_key=version, instance=instance, raise_on_error=False, run_config=QUIET_RUN_CONFIG
+        partition_key=version, instance=instance, raise_on_error=False, run_config=_run_config()
     )
     dt = time.monotonic() - t0
     if result.success:
@@ -217,7 +232,7 @@ def _build_rounds(todo: list[tuple[str, str]], jobs: int) -> list[RoundOutcome]:
     env = {
         k: os.environ[k]
         for k in ("MLPERF_POWER_HOME", "MLPERF_POWER_GIT_BASE", "MLPERF_POWER_DATASET",
-                  "DAGSTER_HOME")
+                  "MLPERF_POWER_VERBOSE", "DAGSTER_HOME")
         if k in os.environ
     }  # fmt: skip
     ctx = multiprocessing.get_context("spawn")
@@ -301,10 +316,11 @@ def run_downstream(
     import dagster as dg
 
     todo, skipped = _stale_downstream(instance, keys, force)
+    by_reason: dict[str, list[str]] = {}
     for key, why in skipped:
-        log.info("%s: unchanged (%s), skipped", key, why) if "unchanged" in why else log.info(
-            "%s: skipped (%s)", key, why
-        )
+        by_reason.setdefault(why, []).append(key)
+    for why, names in by_reason.items():
+        log.info("skipped (%s): %s", why, ", ".join(names))
     if not todo:
         log.info("metrics, checks and figures: nothing to rebuild")
         return True, []
@@ -316,7 +332,7 @@ def run_downstream(
     what = ", ".join(keys) if keys else "metrics, checks and figures"
     log.info("building %s (%d assets)", what, len(todo))
     result = job.execute_in_process(
-        instance=instance, raise_on_error=False, run_config=PROGRESS_RUN_CONFIG
+        instance=instance, raise_on_error=False, run_config=_run_config(progress=True)
     )
     dt = time.monotonic() - t0
     if result.success:
@@ -469,8 +485,14 @@ def figure(keys: Sequence[str]) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="mlperf-power", description=__doc__)
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--verbose", action="store_true", help="full traces of failures and Dagster's own log"
+    )
     sub = parser.add_subparsers(dest="command", required=True)
-    b = sub.add_parser("build", help="fetch and tabulate rounds, then rebuild figures")
+    b = sub.add_parser(
+        "build", parents=[common], help="fetch and tabulate rounds, then rebuild figures"
+    )
     b.add_argument("--suite", choices=list(SUITES), action="append")
     b.add_argument("--round", dest="version", help="only this round, e.g. v2.1")
     b.add_argument("--no-discover", action="store_true", help="skip probing for new rounds")
@@ -479,10 +501,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--jobs", type=int, default=None, metavar="N",
         help="rounds built at once in worker processes (default: number of cores)",
     )  # fmt: skip
-    f = sub.add_parser("figure", help="materialize figures (e.g. fig5a) and missing upstream")
+    f = sub.add_parser(
+        "figure", parents=[common], help="materialize figures (e.g. fig5a) and missing upstream"
+    )
     f.add_argument("keys", nargs="+", metavar="KEY")
-    sub.add_parser("discover", help="probe for rounds newer than the known ones, add them")
+    sub.add_parser(
+        "discover", parents=[common], help="probe for rounds newer than the known ones, add them"
+    )
     args = parser.parse_args(argv)
+    if args.verbose:
+        os.environ["MLPERF_POWER_VERBOSE"] = "1"
     logging.basicConfig(
         level=logging.INFO,
         format="%(asctime)s %(name)s %(levelname)s %(message)s",

@@ -73,3 +73,74 @@ def test_moved_ref_is_fetched_again(mirror_root, tmp_path):
     second = download.fetch(url, "main", ["/README.md", "/*/*/systems/*.json"], dest)
     assert second.commit != first.commit and not second.reused
     assert (dest / "README.md").read_text() == "patched\n"
+
+
+def test_credentials_never_appear_in_messages():
+    assert download.redact("https://user:t0ken@github.com/x.git") == "https://***@github.com/x.git"
+    assert download.redact("see file:///a/b and http://h/x") == "see file:///a/b and http://h/x"
+    url = "https://user:t0ken@127.0.0.1:9/mlcommons/tiny_results_v0.5.git"  # refused at once
+    with pytest.raises(download.FetchError) as e:
+        download.resolve_ref(url, "main")
+    assert "t0ken" not in str(e.value) and "https://***@127.0.0.1:9/" in str(e.value)
+    assert "cannot reach" in str(e.value)
+
+
+@pytest.mark.parametrize("owner", ["..", "../../etc", "a/b", "-x", "", "x y"])
+def test_hostile_owner_or_repo_never_becomes_a_path(tmp_path, owner):
+    with pytest.raises(ValueError, match="invalid owner"):
+        download.checkout_dir(tmp_path, owner, "tiny_results_v0.5", ["/*"], "main")
+    with pytest.raises(ValueError, match="invalid owner"):
+        download.repo_url("https://github.com", owner, "tiny_results_v0.5")
+    with pytest.raises(ValueError, match="invalid repository"):
+        download.checkout_dir(tmp_path, "mlcommons", owner or "..", ["/*"], "main")
+
+
+def _fetch_tiny(mirror_url, dest):
+    url = download.repo_url(mirror_url, "mlcommons", "tiny_results_v0.5")
+    return download.fetch(url, "main", ["/README.md", "/*/*/systems/*.json"], dest)
+
+
+def test_a_killed_checkout_is_healed_by_the_next_fetch(mirror_url, tmp_path):
+    dest = tmp_path / "co"
+    first = _fetch_tiny(mirror_url, dest)
+    # what SIGKILL during `git checkout` leaves: git's lock, and no stamp (written last)
+    (dest / ".git" / "index.lock").write_text("")
+    (dest / download.STAMP).unlink()
+    said: list[str] = []
+    url = download.repo_url(mirror_url, "mlcommons", "tiny_results_v0.5")
+    again = download.fetch(
+        url, "main", ["/README.md", "/*/*/systems/*.json"], dest, log=said.append
+    )
+    assert not again.reused and again.files == first.files
+    assert not (dest / ".git" / "index.lock").exists()
+    assert any("index.lock left by an interrupted fetch" in m for m in said)
+
+
+def test_a_damaged_cache_is_fetched_again(mirror_url, tmp_path):
+    dest = tmp_path / "co"
+    first = _fetch_tiny(mirror_url, dest)
+    victim = next(p for p in dest.rglob("*.json") if p.name != download.STAMP)
+    victim.unlink()  # e.g. a disk clean-up removed files from the cached checkout
+    said: list[str] = []
+    url = download.repo_url(mirror_url, "mlcommons", "tiny_results_v0.5")
+    again = download.fetch(
+        url, "main", ["/README.md", "/*/*/systems/*.json"], dest, log=said.append
+    )
+    assert not again.reused and victim.exists() and again.files == first.files
+    assert any("cached checkout damaged" in m for m in said)
+    assert download.fetch(url, "main", ["/README.md", "/*/*/systems/*.json"], dest).reused
+
+
+def test_symlinks_in_a_repository_are_checked_out_as_plain_files(tmp_path):
+    work = tmp_path / "work"
+    work.mkdir()
+    _git("init", "-q", "-b", "main", cwd=work)
+    (work / "results.txt").symlink_to("/etc/hostname")
+    (work / "README.md").write_text("x\n")
+    _git("add", ".", cwd=work)
+    _git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "link", cwd=work)
+    bare = tmp_path / "remote.git"
+    _git("clone", "-q", "--bare", str(work), str(bare))
+    res = download.fetch("file://" + str(bare), "main", ["/*"], tmp_path / "co")
+    got = res.path / "results.txt"
+    assert not got.is_symlink() and got.read_text() == "/etc/hostname"
