@@ -162,3 +162,14 @@ def built(tmp_path_factory, mirror_url):
         "warm": warm,
         "reader": {"ok": ok, "locked": locked, "most_rows": most, "stderr": err},
     }
+
+
+MIRROR_FIXTURES = {"mirror_root", "mirror_url", "checkout", "built"}
+
+
+def pytest_collection_modifyitems(config, items):
+    """Tests that read the offline mirror (directly or through a fixture) are marked `mirror`:
+    `pytest -m "not mirror"` runs the fast tier alone."""
+    for item in items:
+        if MIRROR_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.mirror)
