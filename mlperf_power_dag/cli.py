@@ -161,7 +161,7 @@ def _plan(rounds: list[tuple[str, str]], force: bool) -> tuple[list, list[RoundO
     from mlperf_power_dag import buildstate
 
     if force:
-        return list(rounds), []
+        return [(key, "--force") for key in rounds], []
     base = UPath(settings.dataset_dir())
     todo, kept = [], []
     for key, (_url, _ref, head) in _heads(rounds).items():

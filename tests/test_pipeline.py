@@ -267,3 +267,24 @@ def test_figures_of_several_suites_draw_from_inference_alone(built, key):
     plt.close(spec.render(data))
     assert len(data.frame) > 0
     assert set(data.frame["round"].astype(str)) <= set(TREE_ROUNDS + CMX_ROUNDS)
+
+
+def test_every_round_table_passed_its_checks(built):
+    import os
+
+    os.environ["DAGSTER_HOME"] = str(built["home"] / "dagster")
+    try:
+        instance = dg.DagsterInstance.get()
+        for suite in ("inference", "tiny", "training"):
+            key = dg.AssetKey(f"{suite}_results")
+            names = ["unique_result_keys", "provenance_complete", "row_count_kept",
+                     "skipped_share"]  # fmt: skip
+            latest = instance.event_log_storage.get_latest_asset_check_execution_by_key(
+                [dg.AssetCheckKey(key, n) for n in names]
+            )
+            assert len(latest) == 4, suite
+            for check_key, record in latest.items():
+                evaluation = record.event.asset_check_evaluation
+                assert evaluation.passed, (suite, check_key.name, evaluation.metadata)
+    finally:
+        del os.environ["DAGSTER_HOME"]

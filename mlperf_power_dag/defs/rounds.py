@@ -6,7 +6,7 @@ import dagster as dg
 import pandera.pandas as pa
 from dagster_pandera import pandera_schema_to_dagster_type
 
-from mlperf_power_dag import registry, rounds_io, versions
+from mlperf_power_dag import registry, rounds_io, table_checks, versions
 from mlperf_power_dag.defs.io import SCHEMA_KEY, model_ref
 from mlperf_power_dag.defs.partitions import PARTITIONS
 from mlperf_power_dag.schemas import Problems
@@ -39,6 +39,18 @@ def round_assets(suite: str, model: type[pa.DataFrameModel]) -> list[dg.AssetsDe
     problems_key = f"{suite}_problems"
     results_type = dagster_type(model)
     code_version = versions.tidy_code_version()
+    results_asset = dg.AssetKey(results_key)
+    checks = [
+        dg.AssetCheckSpec(name, asset=results_asset, blocking=blocking, description=desc)
+        for name, blocking, desc in (
+            ("unique_result_keys", True, "One row per result key."),
+            ("provenance_complete", True, "Repository, path and commit on every row."),
+            ("row_count_kept", False, "No rows lost since the last build of the round, "
+             "unless its commit or the reader code changed."),
+            ("skipped_share", False, f"At most {table_checks.MAX_SKIPPED_SHARE:.0%} of the "
+             "round's results skipped."),
+        )
+    ]  # fmt: skip
 
     @dg.asset(
         name=raw_key,
@@ -73,6 +85,7 @@ def round_assets(suite: str, model: type[pa.DataFrameModel]) -> list[dg.AssetsDe
         partitions_def=partitions,
         group_name=suite,
         deps=[raw],
+        check_specs=checks,
         outs={
             results_key: dg.AssetOut(
                 dagster_type=results_type,
@@ -120,6 +133,13 @@ def round_assets(suite: str, model: type[pa.DataFrameModel]) -> list[dg.AssetsDe
             "source_commit": commit,
             "code_version": code_version,
         }
+        previous = _previous(context, results_asset, rnd.version)
+        outcomes = [
+            table_checks.unique_keys(results, model),
+            table_checks.provenance(results),
+            table_checks.row_count(len(results), previous, info),
+            table_checks.skipped_share(results, problems),
+        ]
         extra = {}
         if "power_w" in results.columns:
             extra["rows_with_power"] = int(results["power_w"].notna().sum())
@@ -144,5 +164,33 @@ def round_assets(suite: str, model: type[pa.DataFrameModel]) -> list[dg.AssetsDe
                 "by_kind": dg.MetadataValue.md(_md_counts(count_map)),
             },
         )
+        for c in outcomes:
+            if not c.passed:
+                context.log.warning(f"{suite} {rnd.version}: check {c.name} failed: {c.metadata}")
+            yield dg.AssetCheckResult(
+                asset_key=results_asset,
+                check_name=c.name,
+                passed=c.passed,
+                severity=dg.AssetCheckSeverity.ERROR
+                if c.name in ("unique_result_keys", "provenance_complete")
+                else dg.AssetCheckSeverity.WARN,
+                metadata=c.metadata,
+            )
 
     return [raw, tidy]
+
+
+def _previous(context: dg.AssetExecutionContext, key: dg.AssetKey, version: str) -> dict | None:
+    """Rows, commit and code version of the last materialization of one round, if any."""
+    records = context.instance.fetch_materializations(
+        dg.AssetRecordsFilter(asset_key=key, asset_partitions=[version]), limit=1
+    ).records
+    mat = records[0].asset_materialization if records else None
+    if mat is None:
+        return None
+    meta = {k: getattr(v, "value", v) for k, v in mat.metadata.items()}
+    return {
+        "rows": meta.get("dagster/row_count"),
+        "source_commit": meta.get("source_commit"),
+        "code_version": meta.get("code_version"),
+    }
