@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from mlperf_power_dag import registry
 from mlperf_power_dag.catalog import version_tuple
-from mlperf_power_dag.registry import all_rounds as rounds
 
 # Columns that identify the result a number came from.
 PROVENANCE = [
@@ -63,7 +63,7 @@ UNDATED_GAP = pd.Timedelta(days=182)  # axis position of a round with no known d
 
 def round_order(suite: str = "inference") -> list[str]:
     """Known versions of a suite (catalog and discovered), oldest first."""
-    return [r.version for r in rounds(suite)]
+    return [r.version for r in registry.all_rounds(suite)]
 
 
 def round_dates(suite: str = "inference") -> dict[str, pd.Timestamp]:
@@ -71,7 +71,7 @@ def round_dates(suite: str = "inference") -> dict[str, pd.Timestamp]:
     half a year after the round before it (its tick still says its version)."""
     out: dict[str, pd.Timestamp] = {}
     last: pd.Timestamp | None = None
-    for r in rounds(suite):
+    for r in registry.all_rounds(suite):
         if r.date is not None:
             last = pd.Timestamp(r.date)
         elif last is not None:
@@ -84,14 +84,23 @@ def round_dates(suite: str = "inference") -> dict[str, pd.Timestamp]:
 
 def round_rank(versions: Iterable[str], suite: str = "inference") -> list[int]:
     """Sort key of versions: their position in the catalog (unknown ones after, by number)."""
+    versions = list(versions)
+    rank = round_rank_map(versions, suite)
+    return [rank[v] for v in versions]
+
+
+def round_rank_map(versions: Iterable[str], suite: str = "inference") -> dict[str, int]:
+    """Sort key (as in `round_rank`) of each distinct version, keyed by version."""
     order = {v: i for i, v in enumerate(round_order(suite))}
-    out = []
+    out: dict[str, int] = {}
     for v in versions:
+        if v in out:
+            continue
         if v in order:
-            out.append(order[v])
+            out[v] = order[v]
         else:
             t = (*version_tuple(v), 0)
-            out.append(10_000 + t[0] * 100 + t[1])
+            out[v] = 10_000 + t[0] * 100 + t[1]
     return out
 
 
@@ -99,7 +108,8 @@ def sort_rounds(df: pd.DataFrame, column: str = "round", suite: str = "inference
     """Rows sorted by the catalog order of a round column (stable)."""
     if df.empty:
         return df
-    key = pd.Series(round_rank(df[column].astype(str), suite), index=df.index)
+    versions = df[column].astype(str)
+    key = versions.map(round_rank_map(versions.unique(), suite))
     return df.assign(_rk=key).sort_values("_rk", kind="stable").drop(columns="_rk")
 
 
@@ -136,14 +146,15 @@ def split_revisions(results: pd.DataFrame, suite: str = "inference") -> pd.DataF
     if results.empty:
         return results
     out = None
+    rank: dict[str, int] | None = None
     for bench, (since, old_id) in REVISIONS.items():
         hit = results["benchmark"] == bench
         if not hit.any():
             continue
-        early = pd.Series(
-            [r < round_rank([since], suite)[0] for r in round_rank(results["round"], suite)],
-            index=results.index,
-        )
+        if rank is None:  # one catalog read per call, ranks of the distinct rounds only
+            sinces = [s for s, _ in REVISIONS.values()]
+            rank = round_rank_map([*results["round"].unique(), *sinces], suite)
+        early = results["round"].map(rank) < rank[since]
         if (hit & early).any():
             out = results.copy() if out is None else out
             out.loc[hit & early, "benchmark"] = old_id
