@@ -126,7 +126,6 @@ def select(
 
     Results of a benchmark before its task changed get their earlier id (see REVISIONS).
     """
-    results = split_revisions(results)
     mask = pd.Series(True, index=results.index)
     if valid_only:
         mask &= results["valid"].astype(bool)
@@ -136,9 +135,10 @@ def select(
         mask &= results["division"] == division
     if scenario is not None:
         mask &= results["scenario"] == scenario
+    rows = split_revisions(results.loc[mask])  # renames row by row: only the rows kept
     if benchmarks is not None:
-        mask &= results["benchmark"].isin(list(benchmarks))
-    return results.loc[mask].copy()
+        rows = rows.loc[rows["benchmark"].isin(list(benchmarks))]
+    return rows.copy()
 
 
 def split_revisions(results: pd.DataFrame, suite: str = "inference") -> pd.DataFrame:
@@ -247,17 +247,26 @@ def running_max(
     """
     if best.empty:
         return best.assign(x_round=pd.Series(dtype=str), round_best=pd.Series(dtype=float))
-    out = []
+    columns = list(best.columns)
+    columns += [c for c in ("x_round", "round_best") if c not in columns]
+    at_value, at_round = best.columns.get_loc(value), best.columns.get_loc("round")
+    at_x, at_best = columns.index("x_round"), columns.index("round_best")
+    pad = [None] * (len(columns) - len(best.columns))
+    out: list[tuple] = []
     for _, grp in sort_rounds(best, suite=suite).groupby(by, sort=True):
-        holder = None
-        for _, row in grp.iterrows():
-            if holder is None or row[value] > holder[value]:
-                holder = row
-            rec = holder.copy()
-            rec["x_round"] = row["round"]
-            rec["round_best"] = row[value]
-            out.append(rec)
-    return pd.DataFrame(out).reset_index(drop=True)
+        holder: list | None = None
+        # the rows' values as objects, as iterrows gives them: the frame below infers the
+        # column types from them exactly as it does from a list of row Series
+        for row in grp.to_numpy():
+            if holder is None or row[at_value] > holder[at_value]:
+                holder = [*row, *pad]
+            rec = list(holder)
+            rec[at_x] = row[at_round]
+            rec[at_best] = row[at_value]
+            out.append(tuple(rec))
+    if not out:
+        return pd.DataFrame(out)
+    return pd.DataFrame(out, columns=columns)
 
 
 def normalize_to_first(
@@ -284,6 +293,10 @@ def available_systems(
 ) -> list[str]:
     """Sorted system ids of a round (optionally one category/division), valid results only."""
     rows = select(results, category=category, division=division, scenario=None)
+    return _systems_of(rows, version)
+
+
+def _systems_of(rows: pd.DataFrame, version: str) -> list[str]:
     return sorted(rows.loc[rows["round"] == version, "system"].unique())
 
 
@@ -302,11 +315,14 @@ def check_systems(
     """
     loaded = set(results["round"].unique())
     absent = []
+    rows: pd.DataFrame | None = None  # selected once, for every round checked
     for version, system in systems.items():
         if version not in loaded:
             absent.append(version)
             continue
-        avail = available_systems(results, version, category=category, division=division)
+        if rows is None:
+            rows = select(results, category=category, division=division, scenario=None)
+        avail = _systems_of(rows, version)
         if system in avail:
             continue
         scope = ", ".join(x for x in (category, division) if x) or "any category"
