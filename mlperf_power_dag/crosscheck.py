@@ -70,6 +70,7 @@ _FOLDER_RE = re.compile(
 )
 
 _ID = ["round", "category", "division", "submitter", "system", "benchmark", "scenario"]
+_FOLDER = ("division", "submitter", "system", "benchmark", "scenario")
 
 
 def result_key(source_path: str, row: dict[str, Any] | None = None) -> str:
@@ -77,15 +78,34 @@ def result_key(source_path: str, row: dict[str, Any] | None = None) -> str:
     result folder path; from the row's columns when the path has another form."""
     m = _FOLDER_RE.search(str(source_path).replace("\\", "/"))
     if m:
-        division, submitter, system, benchmark, scenario = m.groups()
-    elif row is not None:
-        division, submitter, system, benchmark, scenario = (
-            row[c] for c in ("division", "submitter", "system", "benchmark", "scenario")
-        )
-    else:
-        return str(source_path).lower()
+        return _join_key(m.groups())
+    if row is not None:
+        return _join_key(tuple(row[c] for c in _FOLDER))
+    return str(source_path).lower()
+
+
+def _join_key(folder: tuple) -> str:
+    division, submitter, system, benchmark, scenario = folder
     parts = (division, submitter, "results", system, benchmark, scenario)
     return "/".join(str(x) for x in parts).lower()
+
+
+def _result_keys(df: pd.DataFrame) -> list[str]:
+    """`result_key` of every row of a results table."""
+    out = []
+    for path, *folder in zip(df["source_path"], *(df[c] for c in _FOLDER), strict=True):
+        m = _FOLDER_RE.search(str(path).replace("\\", "/"))
+        out.append(_join_key(m.groups() if m else tuple(folder)))
+    return out
+
+
+def _problem_kinds(problems: pd.DataFrame) -> pd.Series:
+    """Per source path: its distinct problem kinds, sorted, comma-separated."""
+    kinds: dict[Any, set] = {}
+    for path, kind in zip(problems["source_path"], problems["kind"], strict=True):
+        if not pd.isna(path):  # as groupby: rows without a path belong to no group
+            kinds.setdefault(path, set()).add(kind)
+    return pd.Series({p: ",".join(sorted(k)) for p, k in kinds.items()}, dtype=object)
 
 
 def _power(df: pd.DataFrame) -> pd.Series:
@@ -95,11 +115,10 @@ def _power(df: pd.DataFrame) -> pd.Series:
 
 def _prepare(df: pd.DataFrame, problems: pd.DataFrame | None) -> pd.DataFrame:
     out = df.copy()
-    out["key"] = [result_key(r["source_path"], r) for r in out.to_dict("records")]
+    out["key"] = _result_keys(out)
     out["power"] = _power(out)
     if problems is not None and len(problems):
-        kinds = problems.groupby("source_path")["kind"].agg(lambda k: ",".join(sorted(set(k))))
-        out["problems"] = out["source_path"].map(kinds).fillna("")
+        out["problems"] = out["source_path"].map(_problem_kinds(problems)).fillna("")
     else:
         out["problems"] = ""
     return out

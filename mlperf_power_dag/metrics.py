@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from mlperf_power_dag import registry
 from mlperf_power_dag.catalog import version_tuple
-from mlperf_power_dag.registry import all_rounds as rounds
 
 # Columns that identify the result a number came from.
 PROVENANCE = [
@@ -63,7 +63,7 @@ UNDATED_GAP = pd.Timedelta(days=182)  # axis position of a round with no known d
 
 def round_order(suite: str = "inference") -> list[str]:
     """Known versions of a suite (catalog and discovered), oldest first."""
-    return [r.version for r in rounds(suite)]
+    return [r.version for r in registry.all_rounds(suite)]
 
 
 def round_dates(suite: str = "inference") -> dict[str, pd.Timestamp]:
@@ -71,7 +71,7 @@ def round_dates(suite: str = "inference") -> dict[str, pd.Timestamp]:
     half a year after the round before it (its tick still says its version)."""
     out: dict[str, pd.Timestamp] = {}
     last: pd.Timestamp | None = None
-    for r in rounds(suite):
+    for r in registry.all_rounds(suite):
         if r.date is not None:
             last = pd.Timestamp(r.date)
         elif last is not None:
@@ -84,14 +84,23 @@ def round_dates(suite: str = "inference") -> dict[str, pd.Timestamp]:
 
 def round_rank(versions: Iterable[str], suite: str = "inference") -> list[int]:
     """Sort key of versions: their position in the catalog (unknown ones after, by number)."""
+    versions = list(versions)
+    rank = round_rank_map(versions, suite)
+    return [rank[v] for v in versions]
+
+
+def round_rank_map(versions: Iterable[str], suite: str = "inference") -> dict[str, int]:
+    """Sort key (as in `round_rank`) of each distinct version, keyed by version."""
     order = {v: i for i, v in enumerate(round_order(suite))}
-    out = []
+    out: dict[str, int] = {}
     for v in versions:
+        if v in out:
+            continue
         if v in order:
-            out.append(order[v])
+            out[v] = order[v]
         else:
             t = (*version_tuple(v), 0)
-            out.append(10_000 + t[0] * 100 + t[1])
+            out[v] = 10_000 + t[0] * 100 + t[1]
     return out
 
 
@@ -99,7 +108,8 @@ def sort_rounds(df: pd.DataFrame, column: str = "round", suite: str = "inference
     """Rows sorted by the catalog order of a round column (stable)."""
     if df.empty:
         return df
-    key = pd.Series(round_rank(df[column].astype(str), suite), index=df.index)
+    versions = df[column].astype(str)
+    key = versions.map(round_rank_map(versions.unique(), suite))
     return df.assign(_rk=key).sort_values("_rk", kind="stable").drop(columns="_rk")
 
 
@@ -116,7 +126,6 @@ def select(
 
     Results of a benchmark before its task changed get their earlier id (see REVISIONS).
     """
-    results = split_revisions(results)
     mask = pd.Series(True, index=results.index)
     if valid_only:
         mask &= results["valid"].astype(bool)
@@ -126,9 +135,10 @@ def select(
         mask &= results["division"] == division
     if scenario is not None:
         mask &= results["scenario"] == scenario
+    rows = split_revisions(results.loc[mask])  # renames row by row: only the rows kept
     if benchmarks is not None:
-        mask &= results["benchmark"].isin(list(benchmarks))
-    return results.loc[mask].copy()
+        rows = rows.loc[rows["benchmark"].isin(list(benchmarks))]
+    return rows.copy()
 
 
 def split_revisions(results: pd.DataFrame, suite: str = "inference") -> pd.DataFrame:
@@ -136,14 +146,15 @@ def split_revisions(results: pd.DataFrame, suite: str = "inference") -> pd.DataF
     if results.empty:
         return results
     out = None
+    rank: dict[str, int] | None = None
     for bench, (since, old_id) in REVISIONS.items():
         hit = results["benchmark"] == bench
         if not hit.any():
             continue
-        early = pd.Series(
-            [r < round_rank([since], suite)[0] for r in round_rank(results["round"], suite)],
-            index=results.index,
-        )
+        if rank is None:  # one catalog read per call, ranks of the distinct rounds only
+            sinces = [s for s, _ in REVISIONS.values()]
+            rank = round_rank_map([*results["round"].unique(), *sinces], suite)
+        early = results["round"].map(rank) < rank[since]
         if (hit & early).any():
             out = results.copy() if out is None else out
             out.loc[hit & early, "benchmark"] = old_id
@@ -236,17 +247,26 @@ def running_max(
     """
     if best.empty:
         return best.assign(x_round=pd.Series(dtype=str), round_best=pd.Series(dtype=float))
-    out = []
+    columns = list(best.columns)
+    columns += [c for c in ("x_round", "round_best") if c not in columns]
+    at_value, at_round = best.columns.get_loc(value), best.columns.get_loc("round")
+    at_x, at_best = columns.index("x_round"), columns.index("round_best")
+    pad = [None] * (len(columns) - len(best.columns))
+    out: list[tuple] = []
     for _, grp in sort_rounds(best, suite=suite).groupby(by, sort=True):
-        holder = None
-        for _, row in grp.iterrows():
-            if holder is None or row[value] > holder[value]:
-                holder = row
-            rec = holder.copy()
-            rec["x_round"] = row["round"]
-            rec["round_best"] = row[value]
-            out.append(rec)
-    return pd.DataFrame(out).reset_index(drop=True)
+        holder: list | None = None
+        # the rows' values as objects, as iterrows gives them: the frame below infers the
+        # column types from them exactly as it does from a list of row Series
+        for row in grp.to_numpy():
+            if holder is None or row[at_value] > holder[at_value]:
+                holder = [*row, *pad]
+            rec = list(holder)
+            rec[at_x] = row[at_round]
+            rec[at_best] = row[at_value]
+            out.append(tuple(rec))
+    if not out:
+        return pd.DataFrame(out)
+    return pd.DataFrame(out, columns=columns)
 
 
 def normalize_to_first(
@@ -273,6 +293,10 @@ def available_systems(
 ) -> list[str]:
     """Sorted system ids of a round (optionally one category/division), valid results only."""
     rows = select(results, category=category, division=division, scenario=None)
+    return _systems_of(rows, version)
+
+
+def _systems_of(rows: pd.DataFrame, version: str) -> list[str]:
     return sorted(rows.loc[rows["round"] == version, "system"].unique())
 
 
@@ -291,11 +315,14 @@ def check_systems(
     """
     loaded = set(results["round"].unique())
     absent = []
+    rows: pd.DataFrame | None = None  # selected once, for every round checked
     for version, system in systems.items():
         if version not in loaded:
             absent.append(version)
             continue
-        avail = available_systems(results, version, category=category, division=division)
+        if rows is None:
+            rows = select(results, category=category, division=division, scenario=None)
+        avail = _systems_of(rows, version)
         if system in avail:
             continue
         scope = ", ".join(x for x in (category, division) if x) or "any category"

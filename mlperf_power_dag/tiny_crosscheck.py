@@ -166,7 +166,9 @@ def _norm(s: Any) -> str:
 
 def _keyed(df: pd.DataFrame, with_submitter: bool) -> pd.Series:
     cols = _KEY if with_submitter else [c for c in _KEY if c != "submitter"]
-    return df[cols].apply(lambda r: tuple(_norm(v) for v in r), axis=1)
+    # the rows' values as objects, as a row-wise apply sees them
+    keys = [tuple(_norm(v) for v in row) for row in df[cols].to_numpy()]
+    return pd.Series(keys, index=df.index, dtype=object)
 
 
 def _rel(ours: Any, pub: Any) -> float:

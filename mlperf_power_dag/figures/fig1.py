@@ -20,7 +20,7 @@ from mlperf_power_dag.figures.common import (
     to_num,
     version_axis,
 )
-from mlperf_power_dag.metrics import best_per_round, round_dates, round_order, round_rank
+from mlperf_power_dag.metrics import best_per_round, round_dates, round_order, round_rank_map
 
 MOORE = "Moore's law"
 EXTRA = ["x_date", "value", "relative", "source_path"]
@@ -78,7 +78,9 @@ def build_fig1(results: pd.DataFrame, params: Fig1Params | None = None) -> Figur
     if best.excluded:
         notes.append(f"{best.excluded} results excluded: {metric} NaN, inf or <= 0")
     df = best.frame
-    df = df[df["round"].map(lambda v: round_rank([v])[0] >= round_rank([p.start_round])[0])]
+    order = round_order()
+    rank = round_rank_map([*order, p.start_round, *df["round"].unique()])
+    df = df[df["round"].map(lambda v: rank[v] >= rank[p.start_round])]
     missing = [b for b in p.benchmarks if b not in set(df["benchmark"])]
     if missing:
         notes.append(f"no usable results for: {', '.join(missing)}")
@@ -101,16 +103,16 @@ def build_fig1(results: pd.DataFrame, params: Fig1Params | None = None) -> Figur
                 x_date=grp["round"].map(lambda v: dates[v].date().isoformat()),
             )
         )
-    last = max((round_rank([r])[0] for r in df["round"]), default=None)
+    last = max((rank[r] for r in df["round"]), default=None)
     # the curve is drawn at rounds that have results (not at registered rounds that failed)
     in_results = set(results["round"]) | {p.start_round}
     versions = [
         v
-        for v in round_order()
+        for v in order
         if v in dates
         and v in in_results
-        and round_rank([v])[0] >= round_rank([p.start_round])[0]
-        and (last is None or round_rank([v])[0] <= last)
+        and rank[v] >= rank[p.start_round]
+        and (last is None or rank[v] <= last)
     ]
     curve = pd.DataFrame(
         {

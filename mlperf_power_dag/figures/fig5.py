@@ -31,7 +31,7 @@ from mlperf_power_dag.metrics import (
     has_power,
     normalize_to_first,
     round_dates,
-    round_rank,
+    round_rank_map,
     running_max,
     select,
     sort_rounds,
@@ -87,13 +87,14 @@ def later_benchmarks(
     """Benchmarks not in `listed` first seen in round `since` or later, with >= min_rounds."""
     if since is None or rows.empty:
         return []
-    start = round_rank([since], suite)[0]
+    rank = round_rank_map([since, *rows["round"].unique()], suite)
+    start = rank[since]
     out = []
     for bench, grp in rows.groupby("benchmark"):
         if bench in listed:
             continue
         rounds_ = grp["round"].unique()
-        if min(round_rank(rounds_, suite)) >= start and len(rounds_) >= min_rounds:
+        if min(rank[v] for v in rounds_) >= start and len(rounds_) >= min_rounds:
             out.append(str(bench))
     return sorted(out)
 
@@ -205,7 +206,8 @@ def render_trend(data: FigureData) -> Figure:
             continue
         xs = [to_num(dates[v]) for v in grp["x"]]
         ax.plot(xs, grp["y"].astype(float), marker=MARKERS[i % len(MARKERS)], label=label(bench))
-    versions = sorted(set(df["x"]), key=lambda v: round_rank([v], suite)[0])
+    rank = round_rank_map(set(df["x"]), suite)
+    versions = sorted(rank, key=rank.__getitem__)
     version_axis(ax, versions, suite)
     ax.set_ylabel(data.meta.get("ylabel", "Normalized"))
     ax.grid(True, axis="y", which="major")

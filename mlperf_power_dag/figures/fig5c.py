@@ -28,7 +28,7 @@ from mlperf_power_dag.figures.common import (
     version_axis,
 )
 from mlperf_power_dag.figures.fig5 import TREND_EXTRA, build_trend
-from mlperf_power_dag.metrics import best_per_group, round_dates, round_order, round_rank
+from mlperf_power_dag.metrics import best_per_group, round_dates, round_order, round_rank_map
 from mlperf_power_dag.readers.tiny import repeated_results
 
 KEY = "fig5c"
@@ -135,7 +135,8 @@ def runtime_flagged(tiny: pd.DataFrame, problems: pd.DataFrame | None) -> pd.Ser
 
 def _count_by_round(rows: pd.DataFrame) -> str:
     counts = rows.groupby("round").size()
-    order = sorted(counts.index, key=lambda v: round_rank([v], SUITE)[0])
+    rank = round_rank_map(counts.index, SUITE)
+    order = sorted(counts.index, key=rank.__getitem__)
     return ", ".join(f"{v} {counts[v]}" for v in order)
 
 
@@ -175,7 +176,8 @@ def build_fig5c(
             raise ValueError(
                 f"last_round {p.last_round!r} is not a tiny round; known: {', '.join(order)}"
             )
-        rank = pd.Series(round_rank(rows["round"].astype(str), SUITE), index=rows.index)
+        versions = rows["round"].astype(str)
+        rank = versions.map(round_rank_map(versions.unique(), SUITE))
         later = rank > order.index(p.last_round)
         if later.any():
             notes.append(
@@ -326,7 +328,8 @@ def render_fig5c(data: FigureData) -> Figure:
             marker=marker,
             label=tiny_label(bench),
         )
-    versions = sorted(set(df["x"]), key=lambda v: round_rank([v], SUITE)[0])
+    rank = round_rank_map(set(df["x"]), SUITE)
+    versions = sorted(rank, key=rank.__getitem__)
     version_axis(ax, versions, SUITE)
     ax.set_ylabel(data.meta.get("ylabel", YLABEL))
     ax.grid(True, axis="y", which="major")
