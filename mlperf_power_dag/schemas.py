@@ -196,3 +196,21 @@ def table_models() -> dict[str, type[pa.DataFrameModel]]:
         out[f"{suite}_results"] = model
         out[f"{suite}_problems"] = Problems
     return out
+
+
+def conform(model: type[pa.DataFrameModel], df: pd.DataFrame) -> pd.DataFrame:
+    """`df` with the model's columns in order and its types: as is when it already has them
+    (a table read back from the dataset), else coerced and validated."""
+    cols = columns(model)
+    if list(df.columns) == cols and (df.dtypes == _dtypes(model)).all():
+        return df
+    return model.validate(df[cols])
+
+
+_DTYPES: dict[type, pd.Series] = {}
+
+
+def _dtypes(model: type[pa.DataFrameModel]) -> pd.Series:
+    if model not in _DTYPES:
+        _DTYPES[model] = empty(model).dtypes
+    return _DTYPES[model]

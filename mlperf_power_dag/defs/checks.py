@@ -9,7 +9,7 @@ from mlperf_power_dag.buildstate import FINGERPRINT_KEY
 from mlperf_power_dag.catalog import CMX, CMX_REPO, TREE
 from mlperf_power_dag.defs.automation import DOWNSTREAM
 from mlperf_power_dag.defs.fingerprint import current_fingerprint
-from mlperf_power_dag.schemas import InferenceResults, columns
+from mlperf_power_dag.schemas import InferenceResults, conform
 
 MIN_SHARE_WITHIN_1PCT = 0.98
 
@@ -40,7 +40,7 @@ def inference_crosscheck(
     context.add_output_metadata({FINGERPRINT_KEY: fingerprint})
     if inference_results.empty:
         return pd.DataFrame({"round": pd.Series([], dtype=object)})
-    tree = InferenceResults.validate(inference_results[columns(InferenceResults)])
+    tree = conform(InferenceResults, inference_results)
     tree = tree[tree["source"] == TREE]
     parts, table = [], []
     for version in sorted(set(tree["round"]), key=catalog.version_tuple):

@@ -37,7 +37,7 @@ from mlperf_power_dag.schemas import (  # noqa: E402
     InferenceResults,
     TinyResults,
     TrainingResults,
-    columns,
+    conform,
     empty,
 )
 
@@ -180,7 +180,7 @@ def typed(table: str, df: pd.DataFrame | None) -> pd.DataFrame:
     model = MODELS[table]
     if df is None or len(df.columns) == 0:
         return empty(model)
-    return model.validate(df[columns(model)])
+    return conform(model, df)
 
 
 def figure_asset(spec: FigureSpec) -> dg.AssetsDefinition:

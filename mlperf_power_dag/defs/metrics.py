@@ -8,14 +8,14 @@ from mlperf_power_dag.asset_inputs import METRIC_TABLES
 from mlperf_power_dag.buildstate import FINGERPRINT_KEY
 from mlperf_power_dag.defs.automation import DOWNSTREAM
 from mlperf_power_dag.defs.fingerprint import current_fingerprint
-from mlperf_power_dag.schemas import CATEGORIES, InferenceResults, columns
+from mlperf_power_dag.schemas import CATEGORIES, InferenceResults, conform
 
 DIVISIONS = ("closed", "open", "network")
 COMMON = dict(group_name="metrics", kinds={"parquet", "pandas"}, automation_condition=DOWNSTREAM)
 
 
 def _typed(results: pd.DataFrame) -> pd.DataFrame:
-    return InferenceResults.validate(results[columns(InferenceResults)])
+    return conform(InferenceResults, results)
 
 
 def _per_slice(results: pd.DataFrame, fn, **kw) -> tuple[pd.DataFrame, int]:
