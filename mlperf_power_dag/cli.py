@@ -219,6 +219,17 @@ def _report(o: RoundOutcome) -> None:
         log.error("%s %s: FAILED in %.1fs: %s", o.suite, o.version, o.seconds, o.message)
 
 
+SUITE_COST = {"training": 0, "inference": 1, "tiny": 2}  # heaviest first keeps workers busy
+
+
+def _cost_rank(key: tuple[str, str]) -> tuple:
+    """Start the rounds that take longest first: training, then inference, newest first."""
+    from mlperf_power_dag.catalog import version_tuple
+
+    suite, version = key
+    return (SUITE_COST.get(suite, 3), tuple(-p for p in version_tuple(version)))
+
+
 def _build_rounds(todo: list[tuple[str, str]], jobs: int) -> list[RoundOutcome]:
     """Build rounds, `jobs` at a time in worker processes (in this process when jobs == 1)."""
     out: list[RoundOutcome] = []
@@ -240,7 +251,7 @@ def _build_rounds(todo: list[tuple[str, str]], jobs: int) -> list[RoundOutcome]:
                                initargs=(env,))  # fmt: skip
     started: dict[Future, tuple[str, str, float]] = {}
     try:
-        for suite, v in todo:
+        for suite, v in sorted(todo, key=_cost_rank):
             log.info("%s %s: queued", suite, v)
             started[pool.submit(_run_round_worker, suite, v)] = (suite, v, time.monotonic())
         pending = set(started)
