@@ -30,6 +30,8 @@ class _ProgressHandler(logging.Handler):
             if png is not None:
                 what.append(str(getattr(png, "path", png)))
             self.last[step] = ", ".join(what)
+        elif kind == "ASSET_CHECK_EVALUATION":
+            self.last[step] = "check passed" if data.passed else "check FAILED"
         elif kind == "STEP_SUCCESS":
             seconds = (getattr(data, "duration_ms", 0) or 0) / 1000
             what = self.last.pop(step, None)
