@@ -190,6 +190,7 @@ def inline_svg(svg: str, prefix: str) -> str:
     references to them) prefixed so several SVGs can share a page."""
     start = svg.find("<svg")
     body = svg[start:] if start >= 0 else svg
+    body = re.sub(r"<metadata>.*?</metadata>\s*", "", body, flags=re.S)
     body = re.sub(r'\bid="([^"]+)"', lambda m: f'id="{prefix}-{m.group(1)}"', body)
     body = re.sub(r'href="#([^"]+)"', lambda m: f'href="#{prefix}-{m.group(1)}"', body)
     body = re.sub(r"url\(#([^)]+)\)", lambda m: f"url(#{prefix}-{m.group(1)})", body)
@@ -354,12 +355,16 @@ def _dataset_href(base: UPath, site: Path, rel: str) -> str:
 
 def _data_body(summary: Mapping[str, Any], base: UPath, site: Path, link_base: str) -> str:
     parts = ["<h2>Results per suite and round</h2>"]
+    docs = [
+        f'{what}: <a href="{_e(_dataset_href(base, site, name))}">{_e(name)}</a>'
+        for what, name in (("data dictionary", "README.md"), ("manifest", dataset.MANIFEST))
+        if (base / name).exists()
+    ]
     parts.append(
         "<p>Rows of each round's results table, those with power or energy, and the results "
         "skipped (left out) or flagged (kept, worth a look) while reading, by kind. "
-        f'Data dictionary: <a href="{_e(_dataset_href(base, site, "README.md"))}">README.md'
-        f'</a>; manifest: <a href="{_e(_dataset_href(base, site, dataset.MANIFEST))}">'
-        f"{dataset.MANIFEST}</a>.</p>"
+        + ("; ".join(docs) + "." if docs else "")
+        + "</p>"
     )
     for suite, rounds in summary["suites"].items():
         parts.append(f'<h3 id="{suite}">{suite.capitalize()}</h3>')
