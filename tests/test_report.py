@@ -283,3 +283,43 @@ def test_browser_renders_every_figure_without_network(home, tmp_path):
         timeout=120,
     )
     assert shot.stat().st_size > 10_000
+
+
+def test_points_with_equal_values_link_by_their_own_series(tmp_path, monkeypatch):
+    import matplotlib.pyplot as plt
+
+    from mlperf_power_dag.figures.common import FigureData, long_frame
+    from mlperf_power_dag.figures.links import attach, source_urls
+
+    monkeypatch.setenv("MLPERF_POWER_LINK_BASE", "https://mirror.example/")
+    rows = [
+        {"series": s, "x": v, "y": y, "round": v, "system": f"{s}-{v}", "source_path": f"p/{s}/{v}"}
+        for s in ("A", "B")
+        for v, y in (("v1.0", 1.0), ("v1.1", 2.0 if s == "A" else 1.0))
+    ]
+    frame = long_frame(pd.DataFrame(rows), ["source_path"])
+    sources = pd.DataFrame(
+        {
+            "round": frame["round"],
+            "source_path": frame["source_path"],
+            "source_repo": "o/r",
+            "source_commit": "c" * 40,
+        }
+    )
+    fig, ax = plt.subplots()
+    for s in ("B", "A"):  # drawn in the other order than the frame's rows
+        sub = frame[frame["series"] == s]
+        ax.plot([0, 1], sub["y"].astype(float), marker="o", label=s)
+    data = FigureData("figx", frame)
+    paths = save(fig, data, tmp_path, "figx", sources=sources)
+    csv = pd.read_csv(paths["csv"])
+    assert csv["url"].tolist() == [
+        f"https://mirror.example/o/r/tree/{'c' * 40}/{p}" for p in frame["source_path"]
+    ]
+    fig, ax = plt.subplots()
+    for s in ("B", "A"):
+        ax.plot([0, 1], frame[frame["series"] == s]["y"].astype(float), marker="o", label=s)
+    linked = source_urls(frame, sources, "https://x")
+    points = attach(fig, linked, "figx")
+    assert [p.title.split(" (")[0] for p in points] == ["B-v1.0", "B-v1.1", "A-v1.0", "A-v1.1"]
+    plt.close("all")
