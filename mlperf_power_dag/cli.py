@@ -398,10 +398,12 @@ def _summary(report: BuildReport, suites: Sequence[str]) -> str:
         )
     lines.append(_crosscheck_line(base))
     figs = sorted(k for k in report.downstream if k.startswith("fig"))
-    other = sorted(k for k in report.downstream if not k.startswith("fig"))
+    other = sorted(k for k in report.downstream if not k.startswith("fig") and k != "report")
     lines.append(f"figures written: {len(figs)} ({' '.join(figs) or 'none'}) in "
                  f"{settings.figures_dir()}")  # fmt: skip
     lines.append(f"tables rebuilt: {' '.join(other) or 'none'}")
+    if "report" in report.downstream:
+        lines.append(f"report: {settings.report_dir() / 'index.html'}")
     lines.append(f"dataset: {settings.dataset_dir()}; total {report.seconds:.1f}s")
     return "\n".join(lines)
 

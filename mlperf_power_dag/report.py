@@ -127,11 +127,8 @@ PAPER_DIFFERENCES: dict[str, list[tuple[str, str]]] = {
     ],
 }  # fmt: skip
 
-POWER_COLUMNS: dict[str, tuple[str, ...]] = {
-    "inference": ("power_w", "samples_per_joule"),
-    "tiny": ("power_w", "energy_per_inference_uj"),
-    "training": ("energy_j", "average_power_w"),
-}
+# A result "with power" has one of these (as the build summary counts them).
+POWER_COLUMNS = ("power_w", "energy_per_query_j", "energy_j")
 
 STYLE = """\
 :root { color-scheme: light; --fg: #1b1b1b; --muted: #5a5a5a; --line: #d8d8d8; }
@@ -277,8 +274,8 @@ def _manifest(base: UPath) -> dict[str, Any]:
     return dataset.manifest(base)
 
 
-def _power_rows(suite: str, df: pd.DataFrame) -> int:
-    cols = [c for c in POWER_COLUMNS[suite] if c in df.columns]
+def _power_rows(df: pd.DataFrame) -> int:
+    cols = [c for c in POWER_COLUMNS if c in df.columns]
     if not cols or df.empty:
         return 0
     return int(df[cols].notna().any(axis=1).sum())
@@ -310,7 +307,7 @@ def data_summary(base: UPath) -> dict[str, Any]:
                 {
                     "round": key,
                     "rows": len(df),
-                    "power_rows": _power_rows(suite, df),
+                    "power_rows": _power_rows(df),
                     "skipped": {k: int(v) for k, v in counts["skipped"].items()},
                     "flagged": {k: int(v) for k, v in counts["flagged"].items()},
                     "source_repo": info.get("source_repo") or _first(df, "source_repo"),
