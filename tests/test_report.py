@@ -323,3 +323,24 @@ def test_points_with_equal_values_link_by_their_own_series(tmp_path, monkeypatch
     points = attach(fig, linked, "figx")
     assert [p.title.split(" (")[0] for p in points] == ["B-v1.0", "B-v1.1", "A-v1.0", "A-v1.1"]
     plt.close("all")
+
+
+def test_report_asset_writes_the_site_into_the_home(home, tmp_path, monkeypatch):
+    import dagster as dg
+
+    from mlperf_power_dag.definitions import DOWNSTREAM_JOB, make_definitions
+
+    run_home = tmp_path / "run-home"
+    shutil.copytree(home / "dataset", run_home / "dataset")
+    shutil.copytree(home / "figures", run_home / "figures")
+    monkeypatch.setenv("MLPERF_POWER_HOME", str(run_home))
+    monkeypatch.delenv("MLPERF_POWER_DATASET", raising=False)
+    monkeypatch.setenv("MLPERF_POWER_LINK_BASE", LINK_BASE)
+    job = make_definitions().resolve_job_def(DOWNSTREAM_JOB)
+    job = job.get_subset(asset_selection={dg.AssetKey("report")})
+    result = job.execute_in_process(instance=dg.DagsterInstance.ephemeral())
+    assert result.success
+    index = run_home / "report" / "index.html"
+    mats = result.asset_materializations_for_node("report")
+    assert mats and mats[0].metadata["index"].path == str(index)
+    assert Page(index.read_text()).sections == list(FIGURE_SUITES)
