@@ -24,6 +24,9 @@ METRIC_KEYS = ("inference_best_efficiency", "inference_accuracy_pairs", "inferen
 METRIC_TABLES = ("inference_results",)
 CROSSCHECK_KEY = "inference_crosscheck"
 CROSSCHECK_TABLES = ("inference_results",)
+# The report reads every figure, the cross-check and the three results tables.
+REPORT_KEY = "report"
+REPORT_TABLES = ("inference_results", "tiny_results", "training_results")
 
 
 def figure_tables(key: str) -> list[str]:
@@ -36,4 +39,5 @@ def downstream_tables() -> dict[str, list[str]]:
     out = {key: figure_tables(key) for key in FIGURE_SUITES}
     out.update({key: list(METRIC_TABLES) for key in METRIC_KEYS})
     out[CROSSCHECK_KEY] = list(CROSSCHECK_TABLES)
+    out[REPORT_KEY] = list(REPORT_TABLES)
     return out

@@ -286,7 +286,7 @@ def _stale_downstream(instance, keys: Sequence[str] | None, force: bool) -> tupl
     from upath import UPath
 
     from mlperf_power_dag import dataset
-    from mlperf_power_dag.asset_inputs import FIGURE_SUITES, downstream_tables
+    from mlperf_power_dag.asset_inputs import FIGURE_SUITES, REPORT_KEY, downstream_tables
     from mlperf_power_dag.buildstate import FINGERPRINT_KEY
     from mlperf_power_dag.defs.fingerprint import current_fingerprint
 
@@ -303,8 +303,10 @@ def _stale_downstream(instance, keys: Sequence[str] | None, force: bool) -> tupl
             todo.append(key)
             continue
         outputs = (
-            [settings.figures_dir() / f"{key}.{ext}" for ext in ("png", "svg", "csv")]
+            [settings.figures_dir() / f"{key}.{ext}" for ext in ("png", "svg", "csv", "json")]
             if key in FIGURE_SUITES
+            else [settings.report_dir() / "index.html"]
+            if key == REPORT_KEY
             else []
         )
         event = instance.get_latest_materialization_event(dg.AssetKey(key))
@@ -316,6 +318,10 @@ def _stale_downstream(instance, keys: Sequence[str] | None, force: bool) -> tupl
             todo.append(key)
         else:
             skipped.append((key, "inputs and code unchanged"))
+    redrawn = any(k in FIGURE_SUITES for k in todo)
+    if redrawn and REPORT_KEY in wanted and REPORT_KEY not in todo and not keys:
+        todo.append(REPORT_KEY)  # a figure redrawn: the report shows it
+        skipped = [(k, why) for k, why in skipped if k != REPORT_KEY]
     return todo, skipped
 
 
@@ -392,10 +398,12 @@ def _summary(report: BuildReport, suites: Sequence[str]) -> str:
         )
     lines.append(_crosscheck_line(base))
     figs = sorted(k for k in report.downstream if k.startswith("fig"))
-    other = sorted(k for k in report.downstream if not k.startswith("fig"))
+    other = sorted(k for k in report.downstream if not k.startswith("fig") and k != "report")
     lines.append(f"figures written: {len(figs)} ({' '.join(figs) or 'none'}) in "
                  f"{settings.figures_dir()}")  # fmt: skip
     lines.append(f"tables rebuilt: {' '.join(other) or 'none'}")
+    if "report" in report.downstream:
+        lines.append(f"report: {settings.report_dir() / 'index.html'}")
     lines.append(f"dataset: {settings.dataset_dir()}; total {report.seconds:.1f}s")
     return "\n".join(lines)
 
@@ -494,6 +502,29 @@ def figure(keys: Sequence[str]) -> int:
     return 0 if ok else 1
 
 
+def report() -> int:
+    """Build the report site (and the figures and tables it needs), print its index.html."""
+    from upath import UPath
+
+    from mlperf_power_dag import dataset
+    from mlperf_power_dag.asset_inputs import REPORT_KEY
+
+    instance = _prepare_instance()
+    base = UPath(settings.dataset_dir())
+    missing = [s for s in SUITES if not dataset.list_partitions(base, f"{s}_results")]
+    if missing:
+        log.info("tables never built: %s; building them first", ", ".join(missing))
+        if build(missing, None) != 0:
+            return 1
+    ok, built = run_downstream(instance)
+    if ok and REPORT_KEY not in built:
+        ok, _ = run_downstream(instance, [REPORT_KEY])
+    if not ok:
+        return 1
+    print(settings.report_dir() / "index.html")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="mlperf-power", description=__doc__)
     common = argparse.ArgumentParser(add_help=False)
@@ -516,6 +547,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         "figure", parents=[common], help="materialize figures (e.g. fig5a) and missing upstream"
     )
     f.add_argument("keys", nargs="+", metavar="KEY")
+    sub.add_parser(
+        "report",
+        parents=[common],
+        help="build the static report site (figures, data pages); prints its index.html",
+    )
     sub.add_parser(
         "discover", parents=[common], help="probe for rounds newer than the known ones, add them"
     )
@@ -540,6 +576,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             )  # fmt: skip
         if args.command == "figure":
             return figure(args.keys)
+        if args.command == "report":
+            return report()
         if args.command == "discover":
             added = discover()
             for suite, versions in added.items():

@@ -17,6 +17,7 @@ from mlperf_power_dag.defs.downstream import mlperf_progress
 from mlperf_power_dag.defs.figures import figure_assets
 from mlperf_power_dag.defs.io import DatasetIOManager, model_ref
 from mlperf_power_dag.defs.metrics import METRIC_ASSETS
+from mlperf_power_dag.defs.report import report_site
 from mlperf_power_dag.defs.rounds import round_assets
 from mlperf_power_dag.schemas import SUITE_MODELS, table_models
 
@@ -39,12 +40,14 @@ def make_definitions() -> dg.Definitions:
         )
     round_selection = dg.AssetSelection.assets(*assets)
     triggers = build_sensors_and_schedules(list(jobs))
-    assets += figure_assets() + [inference_crosscheck, *METRIC_ASSETS]
+    assets += figure_assets() + [inference_crosscheck, *METRIC_ASSETS, report_site]
     jobs.append(
         dg.define_asset_job(
             DOWNSTREAM_JOB,
             selection=dg.AssetSelection.all() - round_selection,
-            description="Cross-round metrics, checks and figures over all built partitions.",
+            description=(
+                "Cross-round metrics, checks, figures and the report over all built partitions."
+            ),
         )
     )
     with warnings.catch_warnings():

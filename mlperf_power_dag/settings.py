@@ -6,11 +6,18 @@ import os
 from pathlib import Path
 
 DEFAULT_GIT_BASE = "https://github.com"
+DEFAULT_LINK_BASE = "https://github.com"
 
 
 def git_base() -> str:
     """Base URL under which `<owner>/<repo>.git` repositories are fetched."""
     return os.environ.get("MLPERF_POWER_GIT_BASE", DEFAULT_GIT_BASE).rstrip("/")
+
+
+def link_base() -> str:
+    """Base URL of the links to result folders in figures and the report (not the fetch base,
+    which may be a local mirror): `MLPERF_POWER_LINK_BASE`, default https://github.com."""
+    return os.environ.get("MLPERF_POWER_LINK_BASE", DEFAULT_LINK_BASE).rstrip("/")
 
 
 def home() -> Path:
@@ -28,6 +35,10 @@ def warehouse_path() -> Path:
 
 def figures_dir() -> Path:
     return home() / "figures"
+
+
+def report_dir() -> Path:
+    return home() / "report"
 
 
 def dagster_home() -> Path:

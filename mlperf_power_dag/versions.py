@@ -27,6 +27,7 @@ TIDY_SOURCES = (
 DOWNSTREAM_SOURCES = (
     "metrics.py",
     "figures",
+    "report.py",
     "crosscheck.py",
     "tiny_crosscheck.py",
     "schemas.py",

@@ -77,7 +77,7 @@ def check_saved(fig, data, tmp_path: Path) -> pd.DataFrame:
     paths = save(fig, data, tmp_path, "fig6")
     assert 0 < paths["png"].stat().st_size < 200_000 and paths["svg"].stat().st_size > 0
     csv = pd.read_csv(paths["csv"])
-    assert list(csv.columns) == [*LONG_COLUMNS, *EXTRA]
+    assert list(csv.columns) == [*LONG_COLUMNS, *EXTRA, "url"]  # + the link of each point
     assert len(csv) == len(data.frame)
     return csv
 

@@ -137,7 +137,7 @@ def training_frame() -> pd.DataFrame:
 
 def check_saved(fig, data, tmp_path, key):
     paths = save(fig, data, tmp_path, key)
-    assert set(paths) == {"png", "svg", "csv"}
+    assert set(paths) == {"png", "svg", "csv", "json"}
     assert 0 < paths["png"].stat().st_size < 200_000
     assert paths["svg"].stat().st_size > 0
     csv = pd.read_csv(paths["csv"])

@@ -25,7 +25,7 @@ class _ProgressHandler(logging.Handler):
         if kind == "ASSET_MATERIALIZATION":
             meta = data.materialization.metadata
             rows = meta.get("dagster/row_count")
-            png = meta.get("png")
+            png = meta.get("png") or meta.get("index")  # a figure, or the report
             what = [f"{getattr(rows, 'value', rows)} rows"] if rows is not None else []
             if png is not None:
                 what.append(str(getattr(png, "path", png)))

@@ -32,6 +32,7 @@ from mlperf_power_dag.figures import (  # noqa: E402
     fig9,
     fig10,
     fig11a,
+    links,
 )
 from mlperf_power_dag.schemas import (  # noqa: E402
     InferenceResults,
@@ -183,6 +184,15 @@ def typed(table: str, df: pd.DataFrame | None) -> pd.DataFrame:
     return conform(model, df)
 
 
+def provenance(frames: typing.Iterable[pd.DataFrame]) -> pd.DataFrame:
+    """Round, source path, repository and commit of every result in the input tables."""
+    cols = links.SOURCE_COLUMNS
+    parts = [f[cols] for f in frames if not f.empty and set(cols) <= set(f.columns)]
+    if not parts:
+        return pd.DataFrame(columns=cols)
+    return pd.concat(parts, ignore_index=True).drop_duplicates()
+
+
 def figure_asset(spec: FigureSpec) -> dg.AssetsDefinition:
     cfg_cls = config_class(spec)
     ins = {f"{t}_results": dg.AssetIn(f"{t}_results") for t in spec.tables}
@@ -210,7 +220,14 @@ def figure_asset(spec: FigureSpec) -> dg.AssetsDefinition:
         data = spec.build(frames[spec.tables[0]], params, **extra)
         fig = spec.render(data)
         try:
-            paths = common.save(fig, data, settings.figures_dir(), spec.key)
+            paths = common.save(
+                fig,
+                data,
+                settings.figures_dir(),
+                spec.key,
+                sources=provenance(frames.values()),
+                title=spec.title,
+            )
         finally:
             plt.close(fig)
         for note in data.notes:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import json
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -226,15 +227,47 @@ def empty_message(ax: Axes, text: str) -> None:
     ax.text(0.5, 0.5, text, transform=ax.transAxes, ha="center", va="center", fontsize=6)
 
 
-def save(fig: Figure, data: FigureData, out_dir: Path, key: str) -> dict[str, Path]:
-    """Write `<key>.png`, `<key>.svg` and the long-format `<key>.csv` into out_dir."""
+def save(
+    fig: Figure,
+    data: FigureData,
+    out_dir: Path,
+    key: str,
+    *,
+    sources: pd.DataFrame | None = None,
+    title: str | None = None,
+    link_base: str | None = None,
+) -> dict[str, Path]:
+    """Write `<key>.png`, `<key>.svg`, the long-format `<key>.csv` and `<key>.json` (title,
+    notes, rounds, points linked) into out_dir.
+
+    Each plotted point whose result is known (from the frame's provenance columns or, by round
+    and source path, from `sources`) links in the SVG to its result folder at the recorded
+    commit under `link_base` (default `settings.link_base()`), with a tooltip; the CSV gains
+    `source_repo`, `source_commit` and `url`.
+    """
+    from mlperf_power_dag import settings
+    from mlperf_power_dag.figures import links
+
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    paths = {ext: out_dir / f"{key}.{ext}" for ext in ("png", "svg", "csv")}
+    paths = {ext: out_dir / f"{key}.{ext}" for ext in ("png", "svg", "csv", "json")}
     description = " | ".join(data.notes)[:4000]
+    frame = links.source_urls(data.frame, sources, link_base or settings.link_base())
     with plt.rc_context(style()):
+        points = links.attach(fig, frame, key)
         _write(fig, paths, key, description)
-    data.frame.to_csv(paths["csv"], index=False)
+    paths["svg"].write_text(links.add_titles(paths["svg"].read_text(), points))
+    frame.to_csv(paths["csv"], index=False)
+    rounds = sorted({str(r) for r in frame["round"].dropna()}) if "round" in frame else []
+    sidecar = {
+        "key": key,
+        "title": title,
+        "notes": list(data.notes),
+        "rounds": rounds,
+        "rows": len(frame),
+        "linked_points": len(points),
+    }
+    paths["json"].write_text(json.dumps(sidecar, indent=1) + "\n")
     plt.close(fig)
     return paths
 

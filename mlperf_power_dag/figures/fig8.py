@@ -14,6 +14,7 @@ from mlperf_power_dag.figures.common import (
     new_figure,
     styled,
 )
+from mlperf_power_dag.figures.links import HISTOGRAM
 from mlperf_power_dag.metrics import same_system_pairs
 
 EXTRA = ["efficiency_a", "efficiency_b", "source_path_a", "source_path_b"]
@@ -98,6 +99,7 @@ def render_histogram(data: FigureData) -> Figure:
         empty_message(ax, "no pairs")
         return fig
     ax.hist(ys, bins=data.meta.get("bins", 20), color="lightcoral")
+    ax.set_label(HISTOGRAM)  # each result gets a slice of its bin, linked (figures.links)
     ax.set_xlabel(data.meta.get("xlabel", ""))
     ax.set_ylabel("Frequency")
     ax.yaxis.get_major_locator().set_params(integer=True)
