@@ -53,6 +53,15 @@ def test_parse_summary_nul_spaces_and_crlf():
     assert parse_summary("").scenario is None
 
 
+def test_parse_summary_whitespace_lines_are_linear():
+    # A whitespace-only line once sent a regex into super-linear backtracking (500 spaces: 17 s).
+    text = "Scenario : Offline\n" + " " * 5000 + "\n\t" + " \t" * 2500 + "\n*  : no name\n"
+    text += "  * Samples per second :  12.5  \n" + " " * 5000 + ":" + " " * 5000 + "\n"
+    summary = parse_summary(text)
+    assert summary.fields == {"Scenario": "Offline", "Samples per second": "12.5"}
+    assert summary.number("Samples per second") == 12.5
+
+
 def test_offline_server_fields_by_round():
     off = loadgen_result("Offline", "v3.0", "bert-99", read_mllog(FIX / "detail_offline.txt"), None)
     assert (off.performance, off.performance_unit, off.samples_per_second) == (

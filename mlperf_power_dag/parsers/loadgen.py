@@ -142,8 +142,6 @@ def read_mllog(path: Path | str) -> MLLog:
 # ---------------------------------------------------------------------------------------
 # mlperf_log_summary.txt
 
-_SUMMARY_LINE = re.compile(r"^\s*\*?\s*([^:]*?)\s*:\s*(.*?)\s*$")
-
 
 @dataclass
 class Summary:
@@ -168,16 +166,24 @@ class Summary:
 
 
 def parse_summary(text: str) -> Summary:
-    """Parse a loadgen summary (NUL bytes and CR line ends tolerated)."""
-    out = Summary()
+    """Parse a loadgen summary (NUL bytes and CR line ends tolerated).
+
+    A line `[*] name : value` gives the field `name` (up to the first colon, stripped) the
+    value after it (stripped); lines without a colon or with an empty name are ignored.
+    Linear in the length of each line, whatever it holds.
+    """
+    fields: dict[str, str] = {}
     for line in text.replace("\x00", "").splitlines():
-        m = _SUMMARY_LINE.match(line)
-        if not m or not m.group(1):
+        name, colon, value = line.partition(":")
+        if not colon:
             continue
-        name, value = m.group(1).strip(), m.group(2).strip()
-        if name not in out.fields:
-            out.fields[name] = value
-    return out
+        name = name.lstrip()
+        if name[:1] == "*":  # loadgen's `* name : value` bullets
+            name = name[1:]
+        name = name.strip()
+        if name and name not in fields:
+            fields[name] = value.strip()
+    return Summary(fields)
 
 
 def read_summary(path: Path | str) -> Summary:
