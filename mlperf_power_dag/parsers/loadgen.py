@@ -87,24 +87,98 @@ def canonical_scenario(name: str) -> str | None:
 # mlperf_log_detail.txt
 
 
-@dataclass
+class _Deferred:
+    """The JSON text of a value already known to be valid; decoded when first read."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, text: str):
+        self.text = text
+
+
 class MLLog:
     """The messages of a loadgen detail log, first occurrence of each key."""
 
-    values: dict[str, Any] = field(default_factory=dict)
-    messages: int = 0
-    malformed: int = 0  # lines starting with the marker whose JSON does not parse
-    errors: int = 0  # messages the loadgen marked as errors
+    def __init__(
+        self,
+        values: dict[str, Any] | None = None,
+        messages: int = 0,
+        malformed: int = 0,
+        errors: int = 0,
+    ):
+        self._values: dict[str, Any] = {} if values is None else values
+        self.messages = messages
+        self.malformed = malformed  # lines starting with the marker whose JSON does not parse
+        self.errors = errors  # messages the loadgen marked as errors
+
+    @property
+    def values(self) -> dict[str, Any]:
+        """The first value of every key, in the order the keys first appear."""
+        for key, value in self._values.items():
+            if isinstance(value, _Deferred):
+                self._values[key] = json.loads(value.text)
+        return self._values
 
     def __contains__(self, key: str) -> bool:
-        return key in self.values
+        return key in self._values
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, MLLog):
+            return NotImplemented
+        mine = (self.values, self.messages, self.malformed, self.errors)
+        return mine == (other.values, other.messages, other.malformed, other.errors)
+
+    def __repr__(self) -> str:
+        return (
+            f"MLLog({len(self._values)} keys, messages={self.messages}, "
+            f"malformed={self.malformed}, errors={self.errors})"
+        )
 
     def get(self, key: str, default: Any = None) -> Any:
-        return self.values.get(key, default)
+        value = self._values.get(key, default)
+        if isinstance(value, _Deferred):
+            value = self._values[key] = json.loads(value.text)
+        return value
 
     def number(self, key: str) -> float | None:
         """A numeric value, or None if absent or not a number."""
-        return _as_float(self.values.get(key))
+        return _as_float(self.get(key))
+
+
+# A message line exactly as loadgen prints it. In a text of printable ASCII and newlines,
+# a line of this shape whose key and tail (from `, "time_ms"`) have no backslash is a JSON
+# object with these members, hence valid, as soon as its value is valid JSON on its own: a
+# string without backslash, a number or a literal (checked by the pattern), else decoded or
+# checked apart.
+_INT = r"-?(?:0|[1-9][0-9]*)"
+_NUM = _INT + r"(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?"
+_LOADGEN_LINE = re.compile(
+    r'^:::MLLOG *\{"key": "([^"]*)", "value": '
+    r'(?:("[^"]*")|(' + _NUM + r')|(true|false|null)|([\[{"].*))'
+    r'(, "time_ms": ' + _NUM + r', "namespace": "[^"]*", "event_type": "[^"]*", '
+    r'"metadata": \{"is_error": (true|false), "is_warning": (?:true|false), '
+    r'"file": "[^"]*", "line_no": ' + _INT + r', "pid": ' + _INT + r', "tid": ' + _INT
+    + r"\}\}) *$",
+    re.MULTILINE,
+)  # fmt: skip
+_CONTROL_BUT_NEWLINE = bytes(c for c in range(32) if c != 10)
+_LITERALS = {"true": True, "false": False, "null": None}
+_LEADING_ZERO = re.compile(r",0[0-9]")
+
+
+def _is_int_list(text: str) -> bool:
+    """Whether `text` is a JSON array of non-negative integers written without spaces."""
+    if text[:1] != "[" or text[-1:] != "]" or not text.isascii():
+        return False
+    inner = text[1:-1]
+    return not inner or not (
+        inner.encode("ascii").translate(None, b"0123456789,")
+        or inner[0] == ","
+        or inner[-1] == ","
+        or ",," in inner
+        or (inner[0] == "0" and inner[1:2] not in ("", ","))
+        or (",0" in inner and _LEADING_ZERO.search(inner))
+    )
 
 
 def parse_mllog(text: str) -> MLLog:
@@ -112,9 +186,59 @@ def parse_mllog(text: str) -> MLLog:
 
     Like the checker's `MLPerfLog`, the first message of a key wins. Lines that start with
     the marker but are not valid JSON are counted in `malformed` and skipped; other lines are
-    ignored.
+    ignored. Large integer arrays (`loaded_qsl_set`) are checked here and decoded only when
+    read.
     """
+    log = _parse_loadgen_lines(text)
+    return log if log is not None else _parse_json_lines(text)
+
+
+def _parse_loadgen_lines(text: str) -> MLLog | None:
+    """`parse_mllog` of a log whose message lines are all as loadgen prints them, else None."""
+    if not text.isascii():
+        return None
+    raw = text.encode("ascii")
+    if len(raw.translate(None, _CONTROL_BUT_NEWLINE)) != len(raw):
+        return None  # tabs, CR, other line breaks: lines as `str.splitlines` cuts them
+    found = _LOADGEN_LINE.findall(text)
+    marked = text.count("\n" + MLLOG_MARKER) + text.startswith(MLLOG_MARKER)
+    if len(found) != marked:
+        return None
+    log = MLLog(messages=len(found))
+    values = log._values
+    value: Any
+    for key, string, number, literal, other, tail, is_error in found:
+        if "\\" in tail or "\\" in key:
+            return None
+        if "\\" in string:
+            other = string  # escapes: decoded below
+        if is_error == "true":
+            log.errors += 1
+        if other:
+            if _is_int_list(other):
+                value = _Deferred(other)
+            else:
+                try:
+                    value = json.loads(other)
+                except ValueError:
+                    return None  # e.g. a repeated member: decode the lines whole
+        elif key in values:
+            continue
+        elif string:
+            value = string[1:-1]
+        elif number:
+            value = float(number) if any(c in number for c in ".eE") else int(number)
+        else:
+            value = _LITERALS[literal]
+        if key not in values:
+            values[key] = value
+    return log
+
+
+def _parse_json_lines(text: str) -> MLLog:
+    """`parse_mllog` decoding every message line as JSON."""
     log = MLLog()
+    values = log._values
     n = len(MLLOG_MARKER)
     for line in text.splitlines():
         if not line.startswith(MLLOG_MARKER):
@@ -129,8 +253,8 @@ def parse_mllog(text: str) -> MLLog:
         meta = msg.get("metadata")
         if isinstance(meta, dict) and meta.get("is_error") is True:
             log.errors += 1
-        if isinstance(key, str) and key not in log.values:
-            log.values[key] = msg.get("value")
+        if isinstance(key, str) and key not in values:
+            values[key] = msg.get("value")
     return log
 
 
