@@ -23,11 +23,14 @@ The mean is a sequential left-to-right sum, as Python's `sum()` in the checker.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 import pandas as pd
+from numpy.lib.stride_tricks import sliding_window_view
 
 from mlperf_power_dag.catalog import version_tuple
 from mlperf_power_dag.parsers.loadgen import (
@@ -63,6 +66,7 @@ _TS_LEN = 23  # MM-DD-YYYY HH:MM:SS.fff
 _TS_DIGITS = np.array([0, 1, 3, 4, 6, 7, 8, 9, 11, 12, 14, 15, 17, 18, 20, 21, 22])
 _TS_SEPS = {2: ord("-"), 5: ord("-"), 10: ord(" "), 13: ord(":"), 16: ord(":"), 19: ord(".")}
 _W_WIDTH = 32  # widest watts field parsed on the fast path
+TRACE_CHUNK_BYTES = 16 << 20  # traces are parsed in pieces of about this many bytes
 _TIME_TAG = np.frombuffer(b"Time", np.uint8)
 
 
@@ -128,15 +132,20 @@ def _fast_decimals(m: np.ndarray, lens: np.ndarray) -> tuple[np.ndarray, np.ndar
     return np.where(m[:, 0] == ord("-"), -out, out), ok
 
 
-def parse_traces(blobs: list[bytes]) -> list[Trace]:
+def parse_traces(blobs: Sequence[bytes]) -> list[Trace]:
     """Parse several `spl.txt` files at once (one vectorized pass over their lines).
 
     Lines are `Time,<ts>,<tag>,<W>[,...]` (any line ending); the sample time is field 1 and
     the power field 3, as the checker splits them. Blank lines are skipped; other lines that
-    do not parse are counted in `malformed`. Timestamps with other than 3 decimals and
-    numbers in other forms than plain decimals take a slower per-line path.
+    do not parse are counted in `malformed`. Lines other than `Time,<MM-DD-YYYY
+    HH:MM:SS.fff>,Watts,<plain decimal>,...` take a slower path.
     """
-    data = b"".join(b + b"\n" for b in blobs)
+    parts: list[bytes] = []
+    for b in blobs:
+        parts += (b, b"\n")
+    parts.append(bytes(_WINDOW))  # fixed-width windows never run past the end
+    data = b"".join(parts)
+    del parts
     file_start = np.cumsum([0] + [len(b) + 1 for b in blobs])[:-1]
     arr = np.frombuffer(data, np.uint8)
     nl = np.flatnonzero(arr == 10)
@@ -165,10 +174,100 @@ def parse_trace(data: bytes) -> Trace:
     return parse_traces([data])[0]
 
 
+def parse_trace_stream(f: BinaryIO, chunk_bytes: int = TRACE_CHUNK_BYTES) -> Trace:
+    """Parse a `spl.txt` read from a binary file a chunk of whole lines at a time.
+
+    The same trace as `parse_trace` of all its bytes; holds about one chunk at a time.
+    """
+    pieces: list[Trace] = []
+    rest = b""
+    while True:
+        block = f.read(chunk_bytes)
+        if not block:
+            break
+        cut = block.rfind(b"\n") + 1
+        if cut == 0:
+            rest += block
+            continue
+        pieces.append(parse_trace(rest + block[:cut]))
+        rest = block[cut:]
+    if rest or not pieces:
+        pieces.append(parse_trace(rest))
+    if len(pieces) == 1:
+        return pieces[0]
+    return Trace(
+        np.concatenate([p.time for p in pieces]),
+        np.concatenate([p.watts for p in pieces]),
+        sum(p.lines for p in pieces),
+        sum(p.malformed for p in pieces),
+    )
+
+
+_HEAD = b"Time,MM-DD-YYYY HH:MM:SS.fff,Watts,"
+_HEAD_LEN = len(_HEAD)
+_WINDOW = _HEAD_LEN + _W_WIDTH + 1  # the head, the widest fast watts field and its end
+_HEAD_TIME = np.frombuffer(b"Time,", np.uint8)
+_HEAD_WATTS = np.frombuffer(b",Watts,", np.uint8)
+
+
 def _parse_lines(
     data: bytes, arr: np.ndarray, starts: np.ndarray, ends: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Sample time and watts of each line (NaT / NaN where the line does not parse)."""
+    """Sample time and watts of each line (NaT / NaN where the line does not parse).
+
+    `arr` (the bytes of `data`) must be followed by `_WINDOW` bytes past the last line.
+    """
+    lines = starts.size
+    time = np.full(lines, np.datetime64("NaT"), "datetime64[ns]")
+    watts = np.full(lines, np.nan)
+    if lines == 0:
+        return time, watts
+    fast, t_fast, w_fast = _fast_lines(arr, starts, ends)
+    time[fast], watts[fast] = t_fast, w_fast
+    slow = np.flatnonzero(~fast)
+    if slow.size == lines:
+        return _parse_any_lines(data, arr, starts, ends)
+    if slow.size:  # the other lines, copied together (each line parses on its own)
+        a, b = starts[slow].tolist(), ends[slow].tolist()
+        sub = b"\n".join([data[i:j] for i, j in zip(a, b, strict=True)]) + b"\n"
+        sub_ends = np.cumsum(ends[slow] - starts[slow] + 1) - 1
+        sub_starts = sub_ends - (ends[slow] - starts[slow])
+        sub_arr = np.frombuffer(sub, np.uint8)
+        time[slow], watts[slow] = _parse_any_lines(sub, sub_arr, sub_starts, sub_ends)
+    return time, watts
+
+
+def _fast_lines(
+    arr: np.ndarray, starts: np.ndarray, ends: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Lines of the common form `Time,<ts>,Watts,<plain decimal>[,...]`: which, time, watts.
+
+    For these lines the result is the one `_parse_any_lines` gives, read at fixed offsets.
+    """
+    idx = np.flatnonzero(ends - starts > _HEAD_LEN)
+    win = sliding_window_view(arr, _WINDOW)[starts[idx]]
+    ok = (win[:, :5] == _HEAD_TIME).all(axis=1) & (win[:, 28:_HEAD_LEN] == _HEAD_WATTS).all(axis=1)
+    t, t_ok = _fast_times(win[:, 5:28])
+    ok &= t_ok
+    field = win[:, _HEAD_LEN:]
+    after = ends[idx] - starts[idx] - _HEAD_LEN  # bytes of the line after the head
+    comma = (field == 44) & (np.arange(field.shape[1]) < after[:, None])
+    lens = np.where(comma.any(axis=1), comma.argmax(axis=1), after)
+    ok &= (lens > 0) & (lens <= _W_WIDTH)
+    width = int(lens[ok].max()) if ok.any() else 1
+    m = field[:, :width].copy()
+    m[np.arange(width)[None, :] >= lens[:, None]] = 0
+    w, w_ok = _fast_decimals(m, lens)
+    ok &= w_ok
+    fast = np.zeros(starts.size, bool)
+    fast[idx[ok]] = True
+    return fast, t[ok], w[ok]
+
+
+def _parse_any_lines(
+    data: bytes, arr: np.ndarray, starts: np.ndarray, ends: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Sample time and watts of each line, whatever its form (NaT / NaN if it does not parse)."""
     lines = starts.size
     time = np.full(lines, np.datetime64("NaT"), "datetime64[ns]")
     watts = np.full(lines, np.nan)
@@ -230,7 +329,9 @@ def _all_space(arr: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndar
 
 
 def read_trace(path: Path | str) -> Trace:
-    return parse_trace(Path(path).read_bytes())
+    """Read and parse one `spl.txt` (see `parse_traces`), a chunk at a time."""
+    with open(path, "rb") as f:
+        return parse_trace_stream(f)
 
 
 def drops_nonpositive(version: str) -> bool:
