@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import KeysView
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -122,6 +123,10 @@ class MLLog:
     def __contains__(self, key: str) -> bool:
         return key in self._values
 
+    def keys(self) -> KeysView[str]:
+        """The keys with a message, in order (without decoding any value)."""
+        return self._values.keys()
+
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, MLLog):
             return NotImplemented
@@ -181,13 +186,28 @@ def _is_int_list(text: str) -> bool:
     )
 
 
+def _is_string_map(text: str) -> bool:
+    """Whether `text` (without control characters) is a JSON object of strings to strings
+    written without spaces or escapes (`loadgen_file_sha1`)."""
+    if text[:1] != "{" or text[-1:] != "}" or "\\" in text:
+        return False
+    parts = text[1:-1].split('"')  # '', key, ':', value, ',', key, ':', value, ''
+    return (
+        len(parts) % 4 == 1
+        and not parts[0]
+        and not parts[-1]
+        and set(parts[2:-1:4]) <= {":"}
+        and set(parts[4:-1:4]) <= {","}
+    )
+
+
 def parse_mllog(text: str) -> MLLog:
     """Parse the `:::MLLOG {json}` lines of a loadgen detail log.
 
     Like the checker's `MLPerfLog`, the first message of a key wins. Lines that start with
     the marker but are not valid JSON are counted in `malformed` and skipped; other lines are
-    ignored. Large integer arrays (`loaded_qsl_set`) are checked here and decoded only when
-    read.
+    ignored. Large arrays of integers and objects of strings (`loaded_qsl_set`,
+    `loadgen_file_sha1`) are checked here and decoded only when read.
     """
     log = _parse_loadgen_lines(text)
     return log if log is not None else _parse_json_lines(text)
@@ -215,7 +235,7 @@ def _parse_loadgen_lines(text: str) -> MLLog | None:
         if is_error == "true":
             log.errors += 1
         if other:
-            if _is_int_list(other):
+            if _is_int_list(other) or _is_string_map(other):
                 value = _Deferred(other)
             else:
                 try:
@@ -227,7 +247,8 @@ def _parse_loadgen_lines(text: str) -> MLLog | None:
         elif string:
             value = string[1:-1]
         elif number:
-            value = float(number) if any(c in number for c in ".eE") else int(number)
+            is_float = "." in number or "e" in number or "E" in number
+            value = float(number) if is_float else int(number)
         else:
             value = _LITERALS[literal]
         if key not in values:
