@@ -86,6 +86,12 @@ ODD = [
     _line("é", '"ü"'),
     ':::MLLOG {"key": "compact","value": 1}',
     ":::MLLOG [1, 2]",
+    _line("map", '{"a":"b",}'),
+    _line("runs\non", "1"),  # a string running on into the next line: two bad lines
+    _line("file", "1", file="/src\nloadgen.cc"),
+    _line("value", '"a\nb"'),
+    _line("twice", "1") + _line("again", "2"),
+    "noise " + _line("late", "1"),
 ]
 
 

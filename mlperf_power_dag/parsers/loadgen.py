@@ -150,15 +150,15 @@ class MLLog:
         return _as_float(self.get(key))
 
 
-# A message line exactly as loadgen prints it. In a text of printable ASCII and newlines,
-# a line of this shape whose key and tail (from `, "time_ms"`) have no backslash is a JSON
-# object with these members, hence valid, as soon as its value is valid JSON on its own: a
-# string without backslash, a number or a literal (checked by the pattern), else decoded or
-# checked apart.
+# A message line exactly as loadgen prints it. In a text of printable ASCII and newlines, a
+# line of this shape whose key and tail (from `, "time_ms"`) have no backslash and end on the
+# line is a JSON object with these members, hence valid, as soon as its value is valid JSON
+# on its own: a string without backslash, a number or a literal (checked by the pattern),
+# else decoded or checked apart.
 _INT = r"-?(?:0|[1-9][0-9]*)"
 _NUM = _INT + r"(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?"
 _LOADGEN_LINE = re.compile(
-    r'^:::MLLOG *\{"key": "([^"]*)", "value": '
+    r':::MLLOG *\{"key": "([^"]*)", "value": '
     r'(?:("[^"]*")|(' + _NUM + r')|(true|false|null)|([\[{"].*))'
     r'(, "time_ms": ' + _NUM + r', "namespace": "[^"]*", "event_type": "[^"]*", '
     r'"metadata": \{"is_error": (true|false), "is_warning": (?:true|false), '
@@ -220,16 +220,18 @@ def _parse_loadgen_lines(text: str) -> MLLog | None:
     raw = text.encode("ascii")
     if len(raw.translate(None, _CONTROL_BUT_NEWLINE)) != len(raw):
         return None  # tabs, CR, other line breaks: lines as `str.splitlines` cuts them
-    found = _LOADGEN_LINE.findall(text)
     marked = text.count("\n" + MLLOG_MARKER) + text.startswith(MLLOG_MARKER)
+    if text.count(MLLOG_MARKER) != marked:
+        return None  # a marker inside a line
+    found = _LOADGEN_LINE.findall(text)  # each starts a marked line
     if len(found) != marked:
         return None
     log = MLLog(messages=len(found))
     values = log._values
     value: Any
     for key, string, number, literal, other, tail, is_error in found:
-        if "\\" in tail or "\\" in key:
-            return None
+        if "\\" in tail or "\\" in key or "\n" in tail or "\n" in key or "\n" in string:
+            return None  # escapes, or a string running on past its line
         if "\\" in string:
             other = string  # escapes: decoded below
         if is_error == "true":

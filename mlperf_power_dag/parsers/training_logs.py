@@ -142,7 +142,7 @@ _PARSERS = {"4.0.0": ruleset_400, "4.1.0": ruleset_410}
 _NUM = r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?"
 _TIME_MS = r"(?:0|[1-9][0-9]{0,17})(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?"
 _STD_LINE = re.compile(
-    r'^(:::MLLOG \{"namespace": ?"[^"\\]*", ?"time_ms": ?(' + _TIME_MS + r'), ?'
+    r'(:::MLLOG \{"namespace": ?"[^"\\]*", ?"time_ms": ?(' + _TIME_MS + r'), ?'
     r'"event_type": ?"[^"\\]*", ?"key": ?"([^"\\]*)", ?"value": ?'
     r'(?:(' + _NUM + r')|("[^"\\]*")|(null|true|false)|(.*?)), ?'
     r'"metadata": ?(?:("[^"\\]*")|(\{.*\}))\}) *$',
@@ -155,6 +155,8 @@ _LITERALS = {"null": None, "true": True, "false": False}
 def _std_logline(make, groups: tuple[str, ...], lineno: int):
     """The LogLine of a line matched by `_STD_LINE` (groups), or None to decode it whole."""
     full, time_ms, key, number, string, literal, other, m_str, m_other = groups
+    if "\n" in full:
+        return None  # a string running on past its line
     value: object
     meta: object
     try:
