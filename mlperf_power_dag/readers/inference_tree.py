@@ -32,10 +32,11 @@ Decisions, each recorded in the problem log:
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections import defaultdict
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from mlperf_power_dag.benchmarks import canonical_benchmark
@@ -172,8 +173,27 @@ def infer_categories(scenarios: set[str]) -> tuple[str, ...]:
     return CATEGORIES
 
 
-def _read_text(path: Path) -> str:
-    return path.read_bytes().decode("utf-8", errors="replace")
+@dataclass
+class _Parsed:
+    """Files already parsed in this round, by content (many folders hold copies of a run)."""
+
+    logs: dict[bytes, Summary | MLLog | None] = field(default_factory=dict)  # None: blank
+    traces: dict[bytes, Trace | Exception] = field(default_factory=dict)
+
+    @staticmethod
+    def key(name: str, data: bytes) -> bytes:
+        return hashlib.sha256(data).digest() + name.encode()
+
+    def log(self, name: str, data: bytes) -> Summary | MLLog | None:
+        """The parsed summary or detail log with these bytes (None if it is blank)."""
+        key = self.key(name, data)
+        if key not in self.logs:
+            text = data.decode("utf-8", errors="replace")
+            if not text.strip():
+                self.logs[key] = None
+            else:
+                self.logs[key] = parse_summary(text) if name == SUMMARY else parse_mllog(text)
+        return self.logs[key]
 
 
 def _systems(
@@ -228,7 +248,7 @@ class _Read:
 
 
 def _read_loadgen(
-    r: _Result, version: str, problems: ProblemLog
+    r: _Result, version: str, problems: ProblemLog, parsed: _Parsed
 ) -> tuple[_Read | None, MLLog | None]:
     """Loadgen result of one folder, and its detail log; None (with a problem) if skipped."""
     rel = r.rel
@@ -243,19 +263,19 @@ def _read_loadgen(
     for name in (SUMMARY, DETAIL):
         if name not in r.files:
             continue
-        path = r.run_dir / name
         try:
-            text = _read_text(path)
+            with open(r.run_dir / name, "rb") as f:
+                log = parsed.log(name, f.read())
         except OSError as exc:
             problems.flag(rel, "unreadable_file", f"{rel}/performance/run_1/{name}: {exc}")
             continue
-        if not text.strip():
+        if log is None:
             problems.flag(rel, "empty_file", f"{rel}/performance/run_1/{name} is empty")
             continue
-        if name == SUMMARY:
-            summary = parse_summary(text)
+        if isinstance(log, Summary):
+            summary = log
         else:
-            detail = parse_mllog(text)
+            detail = log
             if detail.malformed:
                 problems.flag(
                     rel,
@@ -292,18 +312,19 @@ class _Pending:
     read: _Read | None = None
     detail: MLLog | None = None
     data: bytes | None = None  # trace bytes waiting for their batch
+    key: bytes = b""  # their content key
     trace: Trace | Exception | None = None  # the parsed trace, or why it did not parse
     failed: bool = False  # an unexpected error: the result is left out
 
 
-def _start(r: _Result, version: str, problems: ProblemLog) -> _Pending:
+def _start(r: _Result, version: str, problems: ProblemLog, parsed: _Parsed) -> _Pending:
     """Read a result folder's loadgen logs and, for a power run, its trace.
 
-    Trace bytes wait in `data` for a batch; a trace above `TRACE_BATCH_BYTES` is parsed
-    here, in chunks.
+    Trace bytes wait in `data` for a batch unless the same bytes were parsed before; a trace
+    above `TRACE_BATCH_BYTES` is parsed here, in chunks.
     """
     p = _Pending(r, problems)
-    p.read, p.detail = _read_loadgen(r, version, problems)
+    p.read, p.detail = _read_loadgen(r, version, problems, parsed)
     if p.read is None or not p.read.power_run:
         return p
     rel, spl_rel = r.rel, f"{r.rel}/performance/run_1/{TRACE}"
@@ -317,6 +338,9 @@ def _start(r: _Result, version: str, problems: ProblemLog) -> _Pending:
         with open(r.run_dir / TRACE, "rb") as f:
             if os.fstat(f.fileno()).st_size <= TRACE_BATCH_BYTES:
                 p.data = f.read()
+                p.key = parsed.key(TRACE, p.data)
+                if p.key in parsed.traces:
+                    p.trace, p.data = parsed.traces[p.key], None
                 return p
             try:
                 p.trace = parse_trace_stream(f)
@@ -329,22 +353,24 @@ def _start(r: _Result, version: str, problems: ProblemLog) -> _Pending:
     return p
 
 
-def _parse_batch(batch: list[_Pending]) -> None:
+def _parse_batch(batch: list[_Pending], parsed: _Parsed) -> None:
     """Parse the waiting trace bytes of `batch` together (one by one if that fails)."""
-    waiting = [p for p in batch if p.data is not None]
-    if not waiting:
-        return
-    try:
-        traces: list[Trace | Exception] = list(parse_traces([p.data for p in waiting]))
-    except Exception:  # find which file failed, and why
-        traces = []
-        for p in waiting:
-            try:
-                traces.append(parse_trace(p.data))
-            except Exception as exc:
-                traces.append(exc)
-    for p, trace in zip(waiting, traces, strict=True):
-        p.trace, p.data = trace, None
+    unique = {p.key: p.data for p in batch if p.data is not None and p.key not in parsed.traces}
+    blobs = list(unique.values())
+    if blobs:
+        try:
+            traces: list[Trace | Exception] = list(parse_traces(blobs))
+        except Exception:  # find which file failed, and why
+            traces = []
+            for data in blobs:
+                try:
+                    traces.append(parse_trace(data))
+                except Exception as exc:
+                    traces.append(exc)
+        parsed.traces.update(zip(unique, traces, strict=True))
+    for p in batch:
+        if p.data is not None:
+            p.trace, p.data = parsed.traces[p.key], None
 
 
 def _finish(p: _Pending, version: str) -> None:
@@ -401,9 +427,10 @@ def _read_results(
     out: list[_Read] = []
     batch: list[_Pending] = []
     waiting = 0
+    parsed = _Parsed()
 
     def flush() -> None:
-        _parse_batch(batch)
+        _parse_batch(batch, parsed)
         for p in batch:
             if not p.failed:
                 try:
@@ -421,7 +448,7 @@ def _read_results(
     for i, r in enumerate(found, 1):
         mine = ProblemLog(problems.suite, problems.round)
         try:
-            p = _start(r, version, mine)
+            p = _start(r, version, mine, parsed)
         except Exception as exc:  # one bad result must not sink the round
             mine.skip(r.rel, "unreadable_result", f"{r.rel}: {type(exc).__name__}: {exc}")
             p = _Pending(r, mine, failed=True)
