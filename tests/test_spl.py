@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import subprocess
 from pathlib import Path
 
@@ -313,3 +314,35 @@ def test_trace_read_in_chunks_equals_whole(chunk):
     assert (part.lines, part.malformed) == (whole.lines, whole.malformed)
     assert np.array_equal(part.time, whole.time) and np.array_equal(part.watts, whole.watts)
     assert parse_trace_stream(io.BytesIO(b""), chunk_bytes=chunk).lines == 0
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "01-02-2023 10:00:00.000",
+        "12-31-1999 23:59:59.999",
+        "02-29-2024 00:00:00.001",
+        "02-29-2023 00:00:00.001",  # no such day
+        "13-01-2023 00:00:00.000",
+        "00-01-2023 00:00:00.000",
+        "01-02-2023 24:00:00.000",
+        "01-02-2023 10:60:00.000",
+        "01-02-2023 10:00:60.000",
+        "01-02-2023 10:00:61.000",
+        "1-02-2023 10:00:00.000",
+        "01-02-2023 10:00:00.5",
+        "01-02-2023 10:00:00",
+        "01-02-0000 10:00:00.000",
+        "01-0\u0662-2023 10:00:00.000",
+    ],
+)
+def test_window_time_reads_as_strptime(text):
+    from mlperf_power_dag.parsers.spl import TIME_FORMAT, _window_time
+
+    try:
+        want = dt.datetime.strptime(text, TIME_FORMAT)
+    except ValueError as e:
+        with pytest.raises(ValueError, match=re.escape(str(e))):
+            _window_time(text)
+    else:
+        assert _window_time(text) == want

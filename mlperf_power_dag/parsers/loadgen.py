@@ -9,6 +9,7 @@ MultiStream from SingleStream).
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import KeysView
@@ -79,6 +80,7 @@ _SUMMARY_NAMES = {
 }
 
 
+@functools.lru_cache(maxsize=1024)
 def canonical_scenario(name: str) -> str | None:
     """`offline`, `Multi Stream`, `SingleStream` ... -> the checker's scenario name, or None."""
     return _SCENARIO_BY_KEY.get(re.sub(r"\s+", "", name).lower())

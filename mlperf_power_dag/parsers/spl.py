@@ -23,6 +23,7 @@ The mean is a sequential left-to-right sum, as Python's `sum()` in the checker.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -354,14 +355,29 @@ class PowerMetric:
     inferred: bool  # MultiStream from a SingleStream run
 
 
+_WINDOW_TIME = re.compile(r"(\d\d)-(\d\d)-(\d{4}) (\d\d):(\d\d):(\d\d)\.(\d{3})", re.ASCII)
+
+
+def _window_time(text: str) -> dt.datetime:
+    """`datetime.strptime(text, TIME_FORMAT)` (the common form read directly)."""
+    m = _WINDOW_TIME.fullmatch(text)
+    if m is not None:
+        month, day, year, hh, mm, ss, ms = map(int, m.groups())
+        try:
+            return dt.datetime(year, month, day, hh, mm, ss, ms * 1000)
+        except ValueError:
+            pass  # strptime says why
+    return dt.datetime.strptime(text, TIME_FORMAT)
+
+
 def power_window(detail: MLLog) -> tuple[np.datetime64, np.datetime64]:
     """`power_begin`, `power_end` of a detail log; PowerError if missing or unparseable."""
     begin, end = detail.get("power_begin"), detail.get("power_end")
     if begin is None or end is None:
         raise PowerError("missing_power_window", "detail log has no power_begin/power_end")
     try:
-        b = np.datetime64(dt.datetime.strptime(str(begin).strip(), TIME_FORMAT), "ns")
-        e = np.datetime64(dt.datetime.strptime(str(end).strip(), TIME_FORMAT), "ns")
+        b = np.datetime64(_window_time(str(begin).strip()), "ns")
+        e = np.datetime64(_window_time(str(end).strip()), "ns")
     except (ValueError, TypeError) as exc:
         raise PowerError("bad_power_window", f"unparseable power window: {exc}") from exc
     if not e > b:

@@ -101,7 +101,7 @@ class _Result:
     system: str
     bench_folder: str
     scen_folder: str
-    run_dir: Path
+    run_dir: str
     files: frozenset[str]
 
     @property
@@ -156,8 +156,7 @@ def find_results(root: Path) -> tuple[list[_Result], list[str]]:
                 odd.append(rel)
                 continue
             system, bench, scen = middle
-            run_dir = Path(dirpath)
-            found.append(_Result(rel, division, submitter, system, bench, scen, run_dir, files))
+            found.append(_Result(rel, division, submitter, system, bench, scen, dirpath, files))
     found.sort(key=lambda r: r.rel)
     return found, sorted(odd)
 
@@ -264,7 +263,7 @@ def _read_loadgen(
         if name not in r.files:
             continue
         try:
-            with open(r.run_dir / name, "rb") as f:
+            with open(os.path.join(r.run_dir, name), "rb") as f:
                 log = parsed.log(name, f.read())
         except OSError as exc:
             problems.flag(rel, "unreadable_file", f"{rel}/performance/run_1/{name}: {exc}")
@@ -335,7 +334,7 @@ def _start(r: _Result, version: str, problems: ProblemLog, parsed: _Parsed) -> _
         problems.skip(rel, "missing_trace", f"{spl_rel} is missing for a power run")
         return p
     try:
-        with open(r.run_dir / TRACE, "rb") as f:
+        with open(os.path.join(r.run_dir, TRACE), "rb") as f:
             if os.fstat(f.fileno()).st_size <= TRACE_BATCH_BYTES:
                 p.data = f.read()
                 p.key = parsed.key(TRACE, p.data)
