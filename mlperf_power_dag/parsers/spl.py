@@ -79,16 +79,23 @@ def _gather(arr: np.ndarray, at: np.ndarray, width: int) -> np.ndarray:
 
 def _fast_times(m: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(n, 23) bytes `MM-DD-YYYY HH:MM:SS.fff` -> (datetime64[ns], ok mask)."""
-    raw = m[:, _TS_DIGITS] - np.uint8(ord("0"))  # below '0' wraps high
-    ok = (raw < 10).all(axis=1)
+    return _fast_time_columns(np.ascontiguousarray(m.T))
+
+
+def _fast_time_columns(cols: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """`_fast_times` of the (23, n) transpose: one row per character position."""
+    ok = np.ones(cols.shape[1], bool)
+    d = {}
+    for j in _TS_DIGITS.tolist():
+        digit = cols[j] - np.uint8(ord("0"))  # below '0' wraps high
+        ok &= digit < 10
+        d[j] = digit.astype(np.int32)
     for j, c in _TS_SEPS.items():
-        ok &= m[:, j] == c
-    d = raw.astype(np.int32)
-    # columns of d: MM(0,1) DD(2,3) YYYY(4-7) hh(8,9) mm(10,11) ss(12,13) fff(14-16)
-    mon, day = d[:, 0] * 10 + d[:, 1], d[:, 2] * 10 + d[:, 3]
-    year = d[:, 4] * 1000 + d[:, 5] * 100 + d[:, 6] * 10 + d[:, 7]
-    hh, mm, ss = d[:, 8] * 10 + d[:, 9], d[:, 10] * 10 + d[:, 11], d[:, 12] * 10 + d[:, 13]
-    ms = d[:, 14] * 100 + d[:, 15] * 10 + d[:, 16]
+        ok &= cols[j] == c
+    mon, day = d[0] * 10 + d[1], d[3] * 10 + d[4]
+    year = d[6] * 1000 + d[7] * 100 + d[8] * 10 + d[9]
+    hh, mm, ss = d[11] * 10 + d[12], d[14] * 10 + d[15], d[17] * 10 + d[18]
+    ms = d[20] * 100 + d[21] * 10 + d[22]
     ok &= (mon >= 1) & (mon <= 12) & (day >= 1) & (hh < 24) & (mm < 60) & (ss < 60)
     months = np.where(ok, (year - 1970) * 12 + mon - 1, 0).astype("datetime64[M]")
     days = months.astype("datetime64[D]") + np.where(ok, day - 1, 0)
@@ -102,9 +109,6 @@ _POW10 = np.array([float(10**i) for i in range(23)])
 _MAX_DIGITS = 15  # integers below 2**53: digits / 10**k is then the correctly rounded value
 
 
-_POW10_INT = np.array([10**i for i in range(19)], dtype=np.int64)
-
-
 def _fast_decimals(m: np.ndarray, lens: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Plain decimals (`-12.340000`) in zero-padded (n, w) bytes -> (float64, ok mask).
 
@@ -112,25 +116,36 @@ def _fast_decimals(m: np.ndarray, lens: np.ndarray) -> tuple[np.ndarray, np.ndar
     rounded double, i.e. the same value as Python's float() of the text. Rows with other
     forms (exponents, spaces, >15 digits) are not ok and take the slow path.
     """
-    w = m.shape[1]
-    pos = np.arange(w)
-    inside = pos[None, :] < lens[:, None]
-    d = m - np.uint8(ord("0"))  # below '0' wraps high
-    dig = (d < 10) & inside
-    dot = m == ord(".")
-    allowed = dig | dot | ~inside
-    allowed[:, 0] |= (m[:, 0] == ord("-")) | (m[:, 0] == ord("+"))
-    after = dig[:, ::-1].cumsum(axis=1)[:, ::-1] - dig  # digits right of each position
-    ndig = after[:, 0] + dig[:, 0]
-    ok = allowed.all(axis=1) & (dot.sum(axis=1) <= 1) & (ndig > 0) & (ndig <= _MAX_DIGITS)
-    val = (
-        np.where(dig, d, 0).astype(np.int64) * _POW10_INT[np.where(dig, np.minimum(after, 18), 0)]
-    ).sum(axis=1)
-    dot_at = np.where(dot.any(axis=1), dot.argmax(axis=1), w)
-    frac = np.take_along_axis(after, np.minimum(dot_at, w - 1)[:, None], axis=1)[:, 0]
-    frac = np.where(dot_at < w, frac, 0)
+    return _fast_decimal_columns(np.ascontiguousarray(m.T), lens)
+
+
+def _fast_decimal_columns(cols: np.ndarray, lens: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """`_fast_decimals` of the (w, n) transpose: one row per character position."""
+    w, n = cols.shape
+    val = np.zeros(n, np.int64)  # the digits read as one integer
+    ndig = np.zeros(n, np.int64)
+    frac = np.zeros(n, np.int64)  # digits after the dot
+    dots = np.zeros(n, np.int64)
+    seen_dot = np.zeros(n, bool)
+    ok = np.ones(n, bool)
+    for j in range(w):
+        c = cols[j]
+        digit = c - np.uint8(ord("0"))  # below '0' wraps high
+        inside = lens > j
+        is_digit = (digit < 10) & inside
+        is_dot = c == ord(".")
+        allowed = is_digit | is_dot | ~inside
+        if j == 0:
+            allowed |= (c == ord("-")) | (c == ord("+"))
+        ok &= allowed
+        val = np.where(is_digit, val * 10 + digit, val)  # wraps past 18 digits: not ok
+        ndig += is_digit
+        frac += is_digit & seen_dot
+        dots += is_dot
+        seen_dot |= is_dot
+    ok &= (dots <= 1) & (ndig > 0) & (ndig <= _MAX_DIGITS)
     out = val / _POW10[np.minimum(frac, _POW10.size - 1)]
-    return np.where(m[:, 0] == ord("-"), -out, out), ok
+    return np.where(cols[0] == ord("-"), -out, out) if w else out, ok
 
 
 def parse_traces(blobs: Sequence[bytes]) -> list[Trace]:
@@ -246,19 +261,25 @@ def _fast_lines(
     For these lines the result is the one `_parse_any_lines` gives, read at fixed offsets.
     """
     idx = np.flatnonzero(ends - starts > _HEAD_LEN)
-    win = sliding_window_view(arr, _WINDOW)[starts[idx]]
-    ok = (win[:, :5] == _HEAD_TIME).all(axis=1) & (win[:, 28:_HEAD_LEN] == _HEAD_WATTS).all(axis=1)
-    t, t_ok = _fast_times(win[:, 5:28])
+    # one row per character position of the lines' first _WINDOW bytes
+    cols = np.ascontiguousarray(sliding_window_view(arr, _WINDOW)[starts[idx]].T)
+    ok = np.ones(idx.size, bool)
+    for j, c in enumerate(_HEAD):
+        if j < 5 or j >= 28:  # `Time,` and `,Watts,`
+            ok &= cols[j] == c
+    t, t_ok = _fast_time_columns(cols[5:28])
     ok &= t_ok
-    field = win[:, _HEAD_LEN:]
     after = ends[idx] - starts[idx] - _HEAD_LEN  # bytes of the line after the head
-    comma = (field == 44) & (np.arange(field.shape[1]) < after[:, None])
-    lens = np.where(comma.any(axis=1), comma.argmax(axis=1), after)
+    lens = after.copy()  # up to the first comma in the field's window, else the line end
+    found = np.zeros(idx.size, bool)
+    for j in range(_WINDOW - _HEAD_LEN):
+        hit = (cols[_HEAD_LEN + j] == 44) & (after > j) & ~found
+        lens[hit] = j
+        found |= hit
     ok &= (lens > 0) & (lens <= _W_WIDTH)
     width = int(lens[ok].max()) if ok.any() else 1
-    m = field[:, :width].copy()
-    m[np.arange(width)[None, :] >= lens[:, None]] = 0
-    w, w_ok = _fast_decimals(m, lens)
+    field = np.where(np.arange(width)[:, None] < lens, cols[_HEAD_LEN : _HEAD_LEN + width], 0)
+    w, w_ok = _fast_decimal_columns(field.astype(np.uint8), lens)
     ok &= w_ok
     fast = np.zeros(starts.size, bool)
     fast[idx[ok]] = True
