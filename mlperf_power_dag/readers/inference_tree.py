@@ -32,11 +32,10 @@ Decisions, each recorded in the problem log:
 
 from __future__ import annotations
 
-import hashlib
 import os
-from collections import defaultdict
+from collections import OrderedDict, defaultdict
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from mlperf_power_dag.benchmarks import canonical_benchmark
@@ -89,6 +88,8 @@ POWER_PROBLEM_KINDS = frozenset(
 PROGRESS_EVERY = 500
 # spl.txt bytes parsed together in one batch; a larger file is parsed alone, in chunks
 TRACE_BATCH_BYTES = 16 << 20
+# bytes of recently parsed files kept to recognize copies
+RECENT_BYTES = 32 << 20
 
 
 @dataclass
@@ -172,27 +173,44 @@ def infer_categories(scenarios: set[str]) -> tuple[str, ...]:
     return CATEGORIES
 
 
-@dataclass
+_Parse = Summary | MLLog | Trace | Exception | None  # what a file parsed to (None: blank)
+
+
 class _Parsed:
-    """Files already parsed in this round, by content (many folders hold copies of a run)."""
+    """Files parsed lately in this round, by content: folders next to each other often hold
+    copies of one run (half of the files of v2.0-v3.0). Keeps about `limit` bytes."""
 
-    logs: dict[bytes, Summary | MLLog | None] = field(default_factory=dict)  # None: blank
-    traces: dict[bytes, Trace | Exception] = field(default_factory=dict)
+    def __init__(self, limit: int = RECENT_BYTES):
+        self._items: OrderedDict[tuple[str, bytes], _Parse] = OrderedDict()
+        self._bytes = 0
+        self._limit = limit
 
-    @staticmethod
-    def key(name: str, data: bytes) -> bytes:
-        return hashlib.sha256(data).digest() + name.encode()
+    def get(self, name: str, data: bytes) -> _Parse:
+        """What the file `name` with these bytes parsed to; KeyError if not seen lately."""
+        value = self._items[(name, data)]
+        self._items.move_to_end((name, data))
+        return value
 
-    def log(self, name: str, data: bytes) -> Summary | MLLog | None:
+    def put(self, name: str, data: bytes, value: _Parse) -> None:
+        if (name, data) not in self._items:
+            self._bytes += len(data)
+        self._items[(name, data)] = value
+        while self._bytes > self._limit and len(self._items) > 1:
+            (_, old), _ = self._items.popitem(last=False)
+            self._bytes -= len(old)
+
+    def log(self, name: str, data: bytes) -> _Parse:
         """The parsed summary or detail log with these bytes (None if it is blank)."""
-        key = self.key(name, data)
-        if key not in self.logs:
-            text = data.decode("utf-8", errors="replace")
-            if not text.strip():
-                self.logs[key] = None
-            else:
-                self.logs[key] = parse_summary(text) if name == SUMMARY else parse_mllog(text)
-        return self.logs[key]
+        try:
+            return self.get(name, data)
+        except KeyError:
+            pass
+        text = data.decode("utf-8", errors="replace")
+        log: _Parse = None
+        if text.strip():
+            log = parse_summary(text) if name == SUMMARY else parse_mllog(text)
+        self.put(name, data, log)
+        return log
 
 
 def _systems(
@@ -311,7 +329,6 @@ class _Pending:
     read: _Read | None = None
     detail: MLLog | None = None
     data: bytes | None = None  # trace bytes waiting for their batch
-    key: bytes = b""  # their content key
     trace: Trace | Exception | None = None  # the parsed trace, or why it did not parse
     failed: bool = False  # an unexpected error: the result is left out
 
@@ -337,9 +354,12 @@ def _start(r: _Result, version: str, problems: ProblemLog, parsed: _Parsed) -> _
         with open(os.path.join(r.run_dir, TRACE), "rb") as f:
             if os.fstat(f.fileno()).st_size <= TRACE_BATCH_BYTES:
                 p.data = f.read()
-                p.key = parsed.key(TRACE, p.data)
-                if p.key in parsed.traces:
-                    p.trace, p.data = parsed.traces[p.key], None
+                try:
+                    trace = parsed.get(TRACE, p.data)
+                except KeyError:
+                    return p
+                assert isinstance(trace, (Trace, Exception))
+                p.trace, p.data = trace, None
                 return p
             try:
                 p.trace = parse_trace_stream(f)
@@ -354,22 +374,24 @@ def _start(r: _Result, version: str, problems: ProblemLog, parsed: _Parsed) -> _
 
 def _parse_batch(batch: list[_Pending], parsed: _Parsed) -> None:
     """Parse the waiting trace bytes of `batch` together (one by one if that fails)."""
-    unique = {p.key: p.data for p in batch if p.data is not None and p.key not in parsed.traces}
-    blobs = list(unique.values())
-    if blobs:
-        try:
-            traces: list[Trace | Exception] = list(parse_traces(blobs))
-        except Exception:  # find which file failed, and why
-            traces = []
-            for data in blobs:
-                try:
-                    traces.append(parse_trace(data))
-                except Exception as exc:
-                    traces.append(exc)
-        parsed.traces.update(zip(unique, traces, strict=True))
+    blobs = list(dict.fromkeys(p.data for p in batch if p.data is not None))  # each once
+    if not blobs:
+        return
+    try:
+        traces: list[Trace | Exception] = list(parse_traces(blobs))
+    except Exception:  # find which file failed, and why
+        traces = []
+        for data in blobs:
+            try:
+                traces.append(parse_trace(data))
+            except Exception as exc:
+                traces.append(exc)
+    by_data = dict(zip(blobs, traces, strict=True))
     for p in batch:
         if p.data is not None:
-            p.trace, p.data = parsed.traces[p.key], None
+            p.trace = by_data[p.data]
+            parsed.put(TRACE, p.data, p.trace)
+            p.data = None
 
 
 def _finish(p: _Pending, version: str) -> None:
