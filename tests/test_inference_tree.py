@@ -133,6 +133,19 @@ def test_synthetic_problem_counts(synthetic_table):
     Problems.validate(table.problems)
 
 
+@pytest.mark.parametrize("batch_bytes", [0, 64])
+def test_trace_batches_and_large_traces_read_the_same(
+    synthetic, synthetic_table, batch_bytes, monkeypatch
+):
+    """Traces alone, streamed (above the batch size) or batched: the same table and problems."""
+    from mlperf_power_dag.readers import inference_tree
+
+    monkeypatch.setattr(inference_tree, "TRACE_BATCH_BYTES", batch_bytes)
+    table = read_tree_round(synthetic, "v3.0", "synth/tree", COMMIT)
+    pd.testing.assert_frame_equal(table.results, synthetic_table[0].results, check_exact=True)
+    pd.testing.assert_frame_equal(table.problems, synthetic_table[0].problems)
+
+
 def test_synthetic_rows(synthetic_table):
     table, messages = synthetic_table
     df = InferenceResults.validate(table.results)

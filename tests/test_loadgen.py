@@ -38,6 +38,87 @@ def test_parse_mllog_first_occurrence_and_malformed_lines():
     assert (empty.values, empty.malformed) == ({}, 1)
 
 
+def _line(key: str, value: str, error: str = "false", file: str = "/src/loadgen.cc") -> str:
+    return (
+        f':::MLLOG {{"key": "{key}", "value": {value}, "time_ms": 0.014336, "namespace": '
+        f'"mlperf::logging", "event_type": "POINT_IN_TIME", "metadata": {{"is_error": {error}, '
+        f'"is_warning": false, "file": "{file}", "line_no": 54, "pid": 550, "tid": 550}}}}'
+    )
+
+
+def _typed(log) -> tuple:
+    values = [(k, type(v).__name__, repr(v)) for k, v in log.values.items()]
+    return values, log.messages, log.malformed, log.errors
+
+
+STANDARD = [
+    _line("s", '"SingleStream"'),
+    _line("empty", '""'),
+    _line("i", "10003631887983097364"),
+    _line("neg", "-0"),
+    _line("f", "0.9"),
+    _line("e", "2.92127e+06"),
+    _line("t", "true"),
+    _line("n", "null"),
+    _line("qsl", "[205,730,0,79]"),
+    _line("qsl0", "[]"),
+    _line("sha", '{"/a.cc":"012a","/b, c":"3f"}'),
+    _line("esc", '"a\\nb \\"q\\" \\u00e9"'),
+    _line("nested", '{"a": [1, {"b": null}]}'),
+    _line("err", '"boom"', error="true"),
+    _line("s", '"later value, ignored"'),
+    "stray stdout line",
+]
+ODD = [
+    _line("dup", '1, "key": "renamed"'),  # valid JSON: the second "key" wins
+    _line("badnum", "01"),
+    _line("nan", "NaN"),  # Python's json accepts it
+    _line("dot", "1."),
+    _line("zeros", "[01,2]"),
+    _line("gap", "[1,,2]"),
+    _line("lead", "[,1]"),
+    _line("trail", "[1,]"),
+    _line("bigzero", "[1,02]"),
+    _line("tab", '"a\tb"'),  # control character in a string: invalid
+    _line("winpath", '"x"', file="C:\\\\src\\\\loadgen.cc"),
+    _line("badesc", '"x"', file="C:\\src"),
+    _line("trunc", '"x"')[:-2],
+    _line("é", '"ü"'),
+    ':::MLLOG {"key": "compact","value": 1}',
+    ":::MLLOG [1, 2]",
+    _line("map", '{"a":"b",}'),
+    _line("runs\non", "1"),  # a string running on into the next line: two bad lines
+    _line("file", "1", file="/src\nloadgen.cc"),
+    _line("value", '"a\nb"'),
+    _line("twice", "1") + _line("again", "2"),
+    "noise " + _line("late", "1"),
+]
+
+
+@pytest.mark.parametrize("odd", [None, *ODD])
+@pytest.mark.parametrize("sep", ["\n", "\r\n"])
+def test_parse_mllog_fast_path_equals_line_by_line_json(odd, sep):
+    from mlperf_power_dag.parsers.loadgen import _parse_json_lines, _parse_loadgen_lines
+
+    lines = STANDARD if odd is None else [*STANDARD[:5], odd, *STANDARD[5:]]
+    text = sep.join(lines) + sep
+    assert _typed(parse_mllog(text)) == _typed(_parse_json_lines(text))
+    if odd is None:
+        assert (_parse_loadgen_lines(text) is None) == (sep == "\r\n")  # CR: line by line
+        log = parse_mllog(text)
+        assert (log.messages, log.malformed, log.errors) == (15, 0, 1)
+        assert log.get("qsl") == [205, 730, 0, 79] and log.get("s") == "SingleStream"
+        assert log.get("i") == 10003631887983097364 and log.get("esc") == 'a\nb "q" é'
+
+
+def test_parse_mllog_line_breaks_as_splitlines():
+    from mlperf_power_dag.parsers.loadgen import _parse_json_lines
+
+    text = "noise\x0b" + _line("hidden", "1") + "\n" + _line("k", "2") + "\n"
+    assert _typed(parse_mllog(text)) == _typed(_parse_json_lines(text))
+    assert parse_mllog(text).get("hidden") == 1
+
+
 def test_parse_summary_nul_spaces_and_crlf():
     old = read_summary(FIX / "summary_v05_multistream.txt")
     assert old.scenario == "MultiStream"  # "Multi Stream"
@@ -51,6 +132,15 @@ def test_parse_summary_nul_spaces_and_crlf():
     assert inv.result_is == "INVALID"
     assert inv.number("Early stopping 90th percentile estimate") == 474917
     assert parse_summary("").scenario is None
+
+
+def test_parse_summary_whitespace_lines_are_linear():
+    # A whitespace-only line once sent a regex into super-linear backtracking (500 spaces: 17 s).
+    text = "Scenario : Offline\n" + " " * 5000 + "\n\t" + " \t" * 2500 + "\n*  : no name\n"
+    text += "  * Samples per second :  12.5  \n" + " " * 5000 + ":" + " " * 5000 + "\n"
+    summary = parse_summary(text)
+    assert summary.fields == {"Scenario": "Offline", "Samples per second": "12.5"}
+    assert summary.number("Samples per second") == 12.5
 
 
 def test_offline_server_fields_by_round():

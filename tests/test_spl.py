@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import subprocess
 from pathlib import Path
 
@@ -270,3 +271,78 @@ def test_v41_power_results_equal_summary_results(checkout, mirror_root):
         )
         assert unit == units[r["Power_Units"]]
         assert value == pytest.approx(r["Power_Result"], rel=1e-9), r["Location"]
+
+
+def _lines_of_every_form() -> bytes:
+    stamps = [b"01-02-2023 10:00:01.000", b"02-30-2023 10:00:01.000", b"01-02-2023 10:00:01.5"]
+    stamps += [b"01,02-2023 10:00:01.000", b" 01-02-2023 10:00:01.000", b"12-31-2023 23:59:59.999"]
+    watts = [b"5.371000", b"-2", b"+7", b".5", b"5.", b"1e3", b"", b"abc", b"1.2.3", b" 5"]
+    watts += [b"123456789012345678901234567890123", b"12345678901234567", b"99999999999999.9"]
+    tails = [b"", b",Volts,230.1,Amps,0.05", b",", b",Mark,x\r"]
+    out = [b"", b"  ", b"garbage,line"]
+    for i, (s, w) in enumerate((s, w) for s in stamps for w in watts):
+        for tag in (b"Watts", b"W"):
+            out.append(b"Time,%s,%s,%s%s" % (s, tag, w, tails[i % len(tails)]))
+    return b"\n".join(out) + b"\n"
+
+
+def test_fast_lines_read_as_the_general_parser_does():
+    from mlperf_power_dag.parsers.spl import _fast_lines, _parse_any_lines, _parse_lines
+
+    data = _lines_of_every_form() + bytes(128)
+    arr = np.frombuffer(data, np.uint8)
+    ends = np.flatnonzero(arr == 10)
+    starts = np.concatenate(([0], ends[:-1] + 1))
+    ends = ends - (arr[ends - 1] == 13)
+    fast_t, fast_w = _parse_lines(data, arr, starts, ends)
+    any_t, any_w = _parse_any_lines(data, arr, starts, ends)
+    assert np.array_equal(fast_t.view("i8"), any_t.view("i8"))  # NaT included
+    assert np.array_equal(fast_w, any_w, equal_nan=True)
+    fast = _fast_lines(arr, starts, ends)[0]
+    assert np.isfinite(fast_w).sum() > 50 and 0 < fast.sum() < fast.size  # both paths taken
+
+
+@pytest.mark.parametrize("chunk", [1, 7, 64, 1 << 20])
+def test_trace_read_in_chunks_equals_whole(chunk):
+    import io
+
+    from mlperf_power_dag.parsers.spl import parse_trace_stream
+
+    data = _lines_of_every_form() + (FIX / "spl_window.txt").read_bytes() + b"Time,01-02-2023"
+    whole = parse_trace(data)
+    part = parse_trace_stream(io.BytesIO(data), chunk_bytes=chunk)
+    assert (part.lines, part.malformed) == (whole.lines, whole.malformed)
+    assert np.array_equal(part.time, whole.time) and np.array_equal(part.watts, whole.watts)
+    assert parse_trace_stream(io.BytesIO(b""), chunk_bytes=chunk).lines == 0
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "01-02-2023 10:00:00.000",
+        "12-31-1999 23:59:59.999",
+        "02-29-2024 00:00:00.001",
+        "02-29-2023 00:00:00.001",  # no such day
+        "13-01-2023 00:00:00.000",
+        "00-01-2023 00:00:00.000",
+        "01-02-2023 24:00:00.000",
+        "01-02-2023 10:60:00.000",
+        "01-02-2023 10:00:60.000",
+        "01-02-2023 10:00:61.000",
+        "1-02-2023 10:00:00.000",
+        "01-02-2023 10:00:00.5",
+        "01-02-2023 10:00:00",
+        "01-02-0000 10:00:00.000",
+        "01-0\u0662-2023 10:00:00.000",
+    ],
+)
+def test_window_time_reads_as_strptime(text):
+    from mlperf_power_dag.parsers.spl import TIME_FORMAT, _window_time
+
+    try:
+        want = dt.datetime.strptime(text, TIME_FORMAT)
+    except ValueError as e:
+        with pytest.raises(ValueError, match=re.escape(str(e))):
+            _window_time(text)
+    else:
+        assert _window_time(text) == want

@@ -594,3 +594,76 @@ def test_unsupported_round_is_a_problem(tmp_path):
     table = read_training_round(tmp_path, "v9.9", "test/synthetic", "0" * 40)
     assert table.results.empty
     assert table.problems.kind.tolist() == ["unsupported_round"]
+
+
+# ------------------------------------------------------------------ MLLOG files, fast reader
+
+
+def _mllog(key: str, value: str, time_ms: str = "1715294008538", meta: str = '""') -> str:
+    return (
+        f':::MLLOG {{"namespace": "", "time_ms": {time_ms}, "event_type": "POINT_IN_TIME", '
+        f'"key": "{key}", "value": {value}, "metadata": {meta}}}'
+    )
+
+
+STANDARD_MLLOG = [
+    ':::MLLOG {"namespace":"","time_ms":1715294004458,"event_type":"INTERVAL_START",'
+    '"key":"power_measurement_start","value":"null","metadata":""}',
+    _mllog("power_reading", "2246"),
+    _mllog("power_reading", "2246.5", time_ms="1715294010476.25"),
+    _mllog("power_reading", "-0"),
+    _mllog("conversion_eff", "0.95", meta='{"measurement_type": "AC"}'),
+    _mllog("run_stop", "null", meta='{"status": "success", "epoch_num": 3}'),
+    _mllog("eval", '{"a": [1, 2.5e3]}') + "   ",
+    _mllog("empty", '""'),
+]
+ODD_MLLOG = [
+    "[1,0]<stdout>:" + _mllog("prefixed", "1"),
+    _mllog("twice", "1") + _mllog("again", "2"),
+    _mllog("tab", '"a\tb"'),
+    _mllog("latin", '"\xe9"'),
+    _mllog("nel", '"a\x85b"'),
+    _mllog("runs\non", "1"),
+    _mllog("dup", '1, "key": "renamed"'),
+    _mllog("neg", "1", time_ms="-0"),
+    _mllog("huge", "1", time_ms="1" * 400),
+    _mllog("esc", '"a\\nb"'),
+    _mllog("none", ""),
+    ":::MLLOG [1, 2]",
+    ":::MLLOG ",
+    ':::MLLOG {"time_ms": 1}',
+    "plain text",
+]
+
+
+def _same_lines(path: Path) -> None:
+    from mlperf_power_dag.parsers.training_logs import read_mllog_file
+
+    def key(ll):
+        return (ll.full_string, repr(ll.timestamp), ll.key, repr(ll.value), ll.lineno)
+
+    try:
+        want = parse_file(str(path), ruleset="4.0.0")
+    except Exception as e:  # the same failure is expected
+        with pytest.raises(type(e)):
+            read_mllog_file(path, "4.0.0")
+        return
+    got = read_mllog_file(path, "4.0.0")
+    assert [key(x) for x in got[0]] == [key(x) for x in want[0]]
+    assert got[1] == want[1]
+
+
+@pytest.mark.parametrize("odd", [None, *ODD_MLLOG])
+@pytest.mark.parametrize("newline", ["\n", "\r\n"])
+def test_read_mllog_file_equals_mlperf_logging_parse_file(tmp_path, odd, newline, monkeypatch):
+    lines = STANDARD_MLLOG if odd is None else [*STANDARD_MLLOG[:3], odd, *STANDARD_MLLOG[3:]]
+    path = tmp_path / "node_0.txt"
+    path.write_bytes(newline.join(lines).encode("latin-1") + b"\n")
+    _same_lines(path)
+    if odd is None:  # every line of the standard form: mlperf-logging's decoder is not needed
+        from mlperf_logging.compliance_checker.mlp_parser import ruleset_400
+
+        from mlperf_power_dag.parsers.training_logs import read_mllog_file
+
+        monkeypatch.setattr(ruleset_400, "string_to_logline", None)
+        assert len(read_mllog_file(path, "4.0.0")[0]) == len(STANDARD_MLLOG)

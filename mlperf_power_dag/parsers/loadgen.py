@@ -9,8 +9,10 @@ MultiStream from SingleStream).
 
 from __future__ import annotations
 
+import functools
 import json
 import re
+from collections.abc import KeysView
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -78,6 +80,7 @@ _SUMMARY_NAMES = {
 }
 
 
+@functools.lru_cache(maxsize=1024)
 def canonical_scenario(name: str) -> str | None:
     """`offline`, `Multi Stream`, `SingleStream` ... -> the checker's scenario name, or None."""
     return _SCENARIO_BY_KEY.get(re.sub(r"\s+", "", name).lower())
@@ -87,24 +90,117 @@ def canonical_scenario(name: str) -> str | None:
 # mlperf_log_detail.txt
 
 
-@dataclass
+class _Deferred:
+    """The JSON text of a value already known to be valid; decoded when first read."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, text: str):
+        self.text = text
+
+
 class MLLog:
     """The messages of a loadgen detail log, first occurrence of each key."""
 
-    values: dict[str, Any] = field(default_factory=dict)
-    messages: int = 0
-    malformed: int = 0  # lines starting with the marker whose JSON does not parse
-    errors: int = 0  # messages the loadgen marked as errors
+    def __init__(
+        self,
+        values: dict[str, Any] | None = None,
+        messages: int = 0,
+        malformed: int = 0,
+        errors: int = 0,
+    ):
+        self._values: dict[str, Any] = {} if values is None else values
+        self.messages = messages
+        self.malformed = malformed  # lines starting with the marker whose JSON does not parse
+        self.errors = errors  # messages the loadgen marked as errors
+
+    @property
+    def values(self) -> dict[str, Any]:
+        """The first value of every key, in the order the keys first appear."""
+        for key, value in self._values.items():
+            if isinstance(value, _Deferred):
+                self._values[key] = json.loads(value.text)
+        return self._values
 
     def __contains__(self, key: str) -> bool:
-        return key in self.values
+        return key in self._values
+
+    def keys(self) -> KeysView[str]:
+        """The keys with a message, in order (without decoding any value)."""
+        return self._values.keys()
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, MLLog):
+            return NotImplemented
+        mine = (self.values, self.messages, self.malformed, self.errors)
+        return mine == (other.values, other.messages, other.malformed, other.errors)
+
+    def __repr__(self) -> str:
+        return (
+            f"MLLog({len(self._values)} keys, messages={self.messages}, "
+            f"malformed={self.malformed}, errors={self.errors})"
+        )
 
     def get(self, key: str, default: Any = None) -> Any:
-        return self.values.get(key, default)
+        value = self._values.get(key, default)
+        if isinstance(value, _Deferred):
+            value = self._values[key] = json.loads(value.text)
+        return value
 
     def number(self, key: str) -> float | None:
         """A numeric value, or None if absent or not a number."""
-        return _as_float(self.values.get(key))
+        return _as_float(self.get(key))
+
+
+# A message line exactly as loadgen prints it. In a text of printable ASCII and newlines, a
+# line of this shape whose key and tail (from `, "time_ms"`) have no backslash and end on the
+# line is a JSON object with these members, hence valid, as soon as its value is valid JSON
+# on its own: a string without backslash, a number or a literal (checked by the pattern),
+# else decoded or checked apart.
+_INT = r"-?(?:0|[1-9][0-9]*)"
+_NUM = _INT + r"(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?"
+_LOADGEN_LINE = re.compile(
+    r':::MLLOG *\{"key": "([^"]*)", "value": '
+    r'(?:("[^"]*")|(' + _NUM + r')|(true|false|null)|([\[{"].*))'
+    r'(, "time_ms": ' + _NUM + r', "namespace": "[^"]*", "event_type": "[^"]*", '
+    r'"metadata": \{"is_error": (true|false), "is_warning": (?:true|false), '
+    r'"file": "[^"]*", "line_no": ' + _INT + r', "pid": ' + _INT + r', "tid": ' + _INT
+    + r"\}\}) *$",
+    re.MULTILINE,
+)  # fmt: skip
+_CONTROL_BUT_NEWLINE = bytes(c for c in range(32) if c != 10)
+_LITERALS = {"true": True, "false": False, "null": None}
+_LEADING_ZERO = re.compile(r",0[0-9]")
+
+
+def _is_int_list(text: str) -> bool:
+    """Whether `text` is a JSON array of non-negative integers written without spaces."""
+    if text[:1] != "[" or text[-1:] != "]" or not text.isascii():
+        return False
+    inner = text[1:-1]
+    return not inner or not (
+        inner.encode("ascii").translate(None, b"0123456789,")
+        or inner[0] == ","
+        or inner[-1] == ","
+        or ",," in inner
+        or (inner[0] == "0" and inner[1:2] not in ("", ","))
+        or (",0" in inner and _LEADING_ZERO.search(inner))
+    )
+
+
+def _is_string_map(text: str) -> bool:
+    """Whether `text` (without control characters) is a JSON object of strings to strings
+    written without spaces or escapes (`loadgen_file_sha1`)."""
+    if text[:1] != "{" or text[-1:] != "}" or "\\" in text:
+        return False
+    parts = text[1:-1].split('"')  # '', key, ':', value, ',', key, ':', value, ''
+    return (
+        len(parts) % 4 == 1
+        and not parts[0]
+        and not parts[-1]
+        and set(parts[2:-1:4]) <= {":"}
+        and set(parts[4:-1:4]) <= {","}
+    )
 
 
 def parse_mllog(text: str) -> MLLog:
@@ -112,9 +208,62 @@ def parse_mllog(text: str) -> MLLog:
 
     Like the checker's `MLPerfLog`, the first message of a key wins. Lines that start with
     the marker but are not valid JSON are counted in `malformed` and skipped; other lines are
-    ignored.
+    ignored. Large arrays of integers and objects of strings (`loaded_qsl_set`,
+    `loadgen_file_sha1`) are checked here and decoded only when read.
     """
+    log = _parse_loadgen_lines(text)
+    return log if log is not None else _parse_json_lines(text)
+
+
+def _parse_loadgen_lines(text: str) -> MLLog | None:
+    """`parse_mllog` of a log whose message lines are all as loadgen prints them, else None."""
+    if not text.isascii():
+        return None
+    raw = text.encode("ascii")
+    if len(raw.translate(None, _CONTROL_BUT_NEWLINE)) != len(raw):
+        return None  # tabs, CR, other line breaks: lines as `str.splitlines` cuts them
+    marked = text.count("\n" + MLLOG_MARKER) + text.startswith(MLLOG_MARKER)
+    if text.count(MLLOG_MARKER) != marked:
+        return None  # a marker inside a line
+    found = _LOADGEN_LINE.findall(text)  # each starts a marked line
+    if len(found) != marked:
+        return None
+    log = MLLog(messages=len(found))
+    values = log._values
+    value: Any
+    for key, string, number, literal, other, tail, is_error in found:
+        if "\\" in tail or "\\" in key or "\n" in tail or "\n" in key or "\n" in string:
+            return None  # escapes, or a string running on past its line
+        if "\\" in string:
+            other = string  # escapes: decoded below
+        if is_error == "true":
+            log.errors += 1
+        if other:
+            if _is_int_list(other) or _is_string_map(other):
+                value = _Deferred(other)
+            else:
+                try:
+                    value = json.loads(other)
+                except ValueError:
+                    return None  # e.g. a repeated member: decode the lines whole
+        elif key in values:
+            continue
+        elif string:
+            value = string[1:-1]
+        elif number:
+            is_float = "." in number or "e" in number or "E" in number
+            value = float(number) if is_float else int(number)
+        else:
+            value = _LITERALS[literal]
+        if key not in values:
+            values[key] = value
+    return log
+
+
+def _parse_json_lines(text: str) -> MLLog:
+    """`parse_mllog` decoding every message line as JSON."""
     log = MLLog()
+    values = log._values
     n = len(MLLOG_MARKER)
     for line in text.splitlines():
         if not line.startswith(MLLOG_MARKER):
@@ -129,8 +278,8 @@ def parse_mllog(text: str) -> MLLog:
         meta = msg.get("metadata")
         if isinstance(meta, dict) and meta.get("is_error") is True:
             log.errors += 1
-        if isinstance(key, str) and key not in log.values:
-            log.values[key] = msg.get("value")
+        if isinstance(key, str) and key not in values:
+            values[key] = msg.get("value")
     return log
 
 
@@ -141,8 +290,6 @@ def read_mllog(path: Path | str) -> MLLog:
 
 # ---------------------------------------------------------------------------------------
 # mlperf_log_summary.txt
-
-_SUMMARY_LINE = re.compile(r"^\s*\*?\s*([^:]*?)\s*:\s*(.*?)\s*$")
 
 
 @dataclass
@@ -168,16 +315,24 @@ class Summary:
 
 
 def parse_summary(text: str) -> Summary:
-    """Parse a loadgen summary (NUL bytes and CR line ends tolerated)."""
-    out = Summary()
+    """Parse a loadgen summary (NUL bytes and CR line ends tolerated).
+
+    A line `[*] name : value` gives the field `name` (up to the first colon, stripped) the
+    value after it (stripped); lines without a colon or with an empty name are ignored.
+    Linear in the length of each line, whatever it holds.
+    """
+    fields: dict[str, str] = {}
     for line in text.replace("\x00", "").splitlines():
-        m = _SUMMARY_LINE.match(line)
-        if not m or not m.group(1):
+        name, colon, value = line.partition(":")
+        if not colon:
             continue
-        name, value = m.group(1).strip(), m.group(2).strip()
-        if name not in out.fields:
-            out.fields[name] = value
-    return out
+        name = name.lstrip()
+        if name[:1] == "*":  # loadgen's `* name : value` bullets
+            name = name[1:]
+        name = name.strip()
+        if name and name not in fields:
+            fields[name] = value.strip()
+    return Summary(fields)
 
 
 def read_summary(path: Path | str) -> Summary:

@@ -23,11 +23,15 @@ The mean is a sequential left-to-right sum, as Python's `sum()` in the checker.
 from __future__ import annotations
 
 import datetime as dt
+import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 import pandas as pd
+from numpy.lib.stride_tricks import sliding_window_view
 
 from mlperf_power_dag.catalog import version_tuple
 from mlperf_power_dag.parsers.loadgen import (
@@ -63,6 +67,7 @@ _TS_LEN = 23  # MM-DD-YYYY HH:MM:SS.fff
 _TS_DIGITS = np.array([0, 1, 3, 4, 6, 7, 8, 9, 11, 12, 14, 15, 17, 18, 20, 21, 22])
 _TS_SEPS = {2: ord("-"), 5: ord("-"), 10: ord(" "), 13: ord(":"), 16: ord(":"), 19: ord(".")}
 _W_WIDTH = 32  # widest watts field parsed on the fast path
+TRACE_CHUNK_BYTES = 16 << 20  # traces are parsed in pieces of about this many bytes
 _TIME_TAG = np.frombuffer(b"Time", np.uint8)
 
 
@@ -74,16 +79,23 @@ def _gather(arr: np.ndarray, at: np.ndarray, width: int) -> np.ndarray:
 
 def _fast_times(m: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(n, 23) bytes `MM-DD-YYYY HH:MM:SS.fff` -> (datetime64[ns], ok mask)."""
-    raw = m[:, _TS_DIGITS] - np.uint8(ord("0"))  # below '0' wraps high
-    ok = (raw < 10).all(axis=1)
+    return _fast_time_columns(np.ascontiguousarray(m.T))
+
+
+def _fast_time_columns(cols: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """`_fast_times` of the (23, n) transpose: one row per character position."""
+    ok = np.ones(cols.shape[1], bool)
+    d = {}
+    for j in _TS_DIGITS.tolist():
+        digit = cols[j] - np.uint8(ord("0"))  # below '0' wraps high
+        ok &= digit < 10
+        d[j] = digit.astype(np.int32)
     for j, c in _TS_SEPS.items():
-        ok &= m[:, j] == c
-    d = raw.astype(np.int32)
-    # columns of d: MM(0,1) DD(2,3) YYYY(4-7) hh(8,9) mm(10,11) ss(12,13) fff(14-16)
-    mon, day = d[:, 0] * 10 + d[:, 1], d[:, 2] * 10 + d[:, 3]
-    year = d[:, 4] * 1000 + d[:, 5] * 100 + d[:, 6] * 10 + d[:, 7]
-    hh, mm, ss = d[:, 8] * 10 + d[:, 9], d[:, 10] * 10 + d[:, 11], d[:, 12] * 10 + d[:, 13]
-    ms = d[:, 14] * 100 + d[:, 15] * 10 + d[:, 16]
+        ok &= cols[j] == c
+    mon, day = d[0] * 10 + d[1], d[3] * 10 + d[4]
+    year = d[6] * 1000 + d[7] * 100 + d[8] * 10 + d[9]
+    hh, mm, ss = d[11] * 10 + d[12], d[14] * 10 + d[15], d[17] * 10 + d[18]
+    ms = d[20] * 100 + d[21] * 10 + d[22]
     ok &= (mon >= 1) & (mon <= 12) & (day >= 1) & (hh < 24) & (mm < 60) & (ss < 60)
     months = np.where(ok, (year - 1970) * 12 + mon - 1, 0).astype("datetime64[M]")
     days = months.astype("datetime64[D]") + np.where(ok, day - 1, 0)
@@ -97,9 +109,6 @@ _POW10 = np.array([float(10**i) for i in range(23)])
 _MAX_DIGITS = 15  # integers below 2**53: digits / 10**k is then the correctly rounded value
 
 
-_POW10_INT = np.array([10**i for i in range(19)], dtype=np.int64)
-
-
 def _fast_decimals(m: np.ndarray, lens: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Plain decimals (`-12.340000`) in zero-padded (n, w) bytes -> (float64, ok mask).
 
@@ -107,36 +116,52 @@ def _fast_decimals(m: np.ndarray, lens: np.ndarray) -> tuple[np.ndarray, np.ndar
     rounded double, i.e. the same value as Python's float() of the text. Rows with other
     forms (exponents, spaces, >15 digits) are not ok and take the slow path.
     """
-    w = m.shape[1]
-    pos = np.arange(w)
-    inside = pos[None, :] < lens[:, None]
-    d = m - np.uint8(ord("0"))  # below '0' wraps high
-    dig = (d < 10) & inside
-    dot = m == ord(".")
-    allowed = dig | dot | ~inside
-    allowed[:, 0] |= (m[:, 0] == ord("-")) | (m[:, 0] == ord("+"))
-    after = dig[:, ::-1].cumsum(axis=1)[:, ::-1] - dig  # digits right of each position
-    ndig = after[:, 0] + dig[:, 0]
-    ok = allowed.all(axis=1) & (dot.sum(axis=1) <= 1) & (ndig > 0) & (ndig <= _MAX_DIGITS)
-    val = (
-        np.where(dig, d, 0).astype(np.int64) * _POW10_INT[np.where(dig, np.minimum(after, 18), 0)]
-    ).sum(axis=1)
-    dot_at = np.where(dot.any(axis=1), dot.argmax(axis=1), w)
-    frac = np.take_along_axis(after, np.minimum(dot_at, w - 1)[:, None], axis=1)[:, 0]
-    frac = np.where(dot_at < w, frac, 0)
+    return _fast_decimal_columns(np.ascontiguousarray(m.T), lens)
+
+
+def _fast_decimal_columns(cols: np.ndarray, lens: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """`_fast_decimals` of the (w, n) transpose: one row per character position."""
+    w, n = cols.shape
+    val = np.zeros(n, np.int64)  # the digits read as one integer
+    ndig = np.zeros(n, np.int64)
+    frac = np.zeros(n, np.int64)  # digits after the dot
+    dots = np.zeros(n, np.int64)
+    seen_dot = np.zeros(n, bool)
+    ok = np.ones(n, bool)
+    for j in range(w):
+        c = cols[j]
+        digit = c - np.uint8(ord("0"))  # below '0' wraps high
+        inside = lens > j
+        is_digit = (digit < 10) & inside
+        is_dot = c == ord(".")
+        allowed = is_digit | is_dot | ~inside
+        if j == 0:
+            allowed |= (c == ord("-")) | (c == ord("+"))
+        ok &= allowed
+        val = np.where(is_digit, val * 10 + digit, val)  # wraps past 18 digits: not ok
+        ndig += is_digit
+        frac += is_digit & seen_dot
+        dots += is_dot
+        seen_dot |= is_dot
+    ok &= (dots <= 1) & (ndig > 0) & (ndig <= _MAX_DIGITS)
     out = val / _POW10[np.minimum(frac, _POW10.size - 1)]
-    return np.where(m[:, 0] == ord("-"), -out, out), ok
+    return np.where(cols[0] == ord("-"), -out, out) if w else out, ok
 
 
-def parse_traces(blobs: list[bytes]) -> list[Trace]:
+def parse_traces(blobs: Sequence[bytes]) -> list[Trace]:
     """Parse several `spl.txt` files at once (one vectorized pass over their lines).
 
     Lines are `Time,<ts>,<tag>,<W>[,...]` (any line ending); the sample time is field 1 and
     the power field 3, as the checker splits them. Blank lines are skipped; other lines that
-    do not parse are counted in `malformed`. Timestamps with other than 3 decimals and
-    numbers in other forms than plain decimals take a slower per-line path.
+    do not parse are counted in `malformed`. Lines other than `Time,<MM-DD-YYYY
+    HH:MM:SS.fff>,Watts,<plain decimal>,...` take a slower path.
     """
-    data = b"".join(b + b"\n" for b in blobs)
+    parts: list[bytes] = []
+    for b in blobs:
+        parts += (b, b"\n")
+    parts.append(bytes(_WINDOW))  # fixed-width windows never run past the end
+    data = b"".join(parts)
+    del parts
     file_start = np.cumsum([0] + [len(b) + 1 for b in blobs])[:-1]
     arr = np.frombuffer(data, np.uint8)
     nl = np.flatnonzero(arr == 10)
@@ -165,10 +190,106 @@ def parse_trace(data: bytes) -> Trace:
     return parse_traces([data])[0]
 
 
+def parse_trace_stream(f: BinaryIO, chunk_bytes: int = TRACE_CHUNK_BYTES) -> Trace:
+    """Parse a `spl.txt` read from a binary file a chunk of whole lines at a time.
+
+    The same trace as `parse_trace` of all its bytes; holds about one chunk at a time.
+    """
+    pieces: list[Trace] = []
+    rest = b""
+    while True:
+        block = f.read(chunk_bytes)
+        if not block:
+            break
+        cut = block.rfind(b"\n") + 1
+        if cut == 0:
+            rest += block
+            continue
+        pieces.append(parse_trace(rest + block[:cut]))
+        rest = block[cut:]
+    if rest or not pieces:
+        pieces.append(parse_trace(rest))
+    if len(pieces) == 1:
+        return pieces[0]
+    return Trace(
+        np.concatenate([p.time for p in pieces]),
+        np.concatenate([p.watts for p in pieces]),
+        sum(p.lines for p in pieces),
+        sum(p.malformed for p in pieces),
+    )
+
+
+_HEAD = b"Time,MM-DD-YYYY HH:MM:SS.fff,Watts,"
+_HEAD_LEN = len(_HEAD)
+_WINDOW = _HEAD_LEN + _W_WIDTH + 1  # the head, the widest fast watts field and its end
+_HEAD_TIME = np.frombuffer(b"Time,", np.uint8)
+_HEAD_WATTS = np.frombuffer(b",Watts,", np.uint8)
+
+
 def _parse_lines(
     data: bytes, arr: np.ndarray, starts: np.ndarray, ends: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Sample time and watts of each line (NaT / NaN where the line does not parse)."""
+    """Sample time and watts of each line (NaT / NaN where the line does not parse).
+
+    `arr` (the bytes of `data`) must be followed by `_WINDOW` bytes past the last line.
+    """
+    lines = starts.size
+    time = np.full(lines, np.datetime64("NaT"), "datetime64[ns]")
+    watts = np.full(lines, np.nan)
+    if lines == 0:
+        return time, watts
+    fast, t_fast, w_fast = _fast_lines(arr, starts, ends)
+    time[fast], watts[fast] = t_fast, w_fast
+    slow = np.flatnonzero(~fast)
+    if slow.size == lines:
+        return _parse_any_lines(data, arr, starts, ends)
+    if slow.size:  # the other lines, copied together (each line parses on its own)
+        a, b = starts[slow].tolist(), ends[slow].tolist()
+        sub = b"\n".join([data[i:j] for i, j in zip(a, b, strict=True)]) + b"\n"
+        sub_ends = np.cumsum(ends[slow] - starts[slow] + 1) - 1
+        sub_starts = sub_ends - (ends[slow] - starts[slow])
+        sub_arr = np.frombuffer(sub, np.uint8)
+        time[slow], watts[slow] = _parse_any_lines(sub, sub_arr, sub_starts, sub_ends)
+    return time, watts
+
+
+def _fast_lines(
+    arr: np.ndarray, starts: np.ndarray, ends: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Lines of the common form `Time,<ts>,Watts,<plain decimal>[,...]`: which, time, watts.
+
+    For these lines the result is the one `_parse_any_lines` gives, read at fixed offsets.
+    """
+    idx = np.flatnonzero(ends - starts > _HEAD_LEN)
+    # one row per character position of the lines' first _WINDOW bytes
+    cols = np.ascontiguousarray(sliding_window_view(arr, _WINDOW)[starts[idx]].T)
+    ok = np.ones(idx.size, bool)
+    for j, c in enumerate(_HEAD):
+        if j < 5 or j >= 28:  # `Time,` and `,Watts,`
+            ok &= cols[j] == c
+    t, t_ok = _fast_time_columns(cols[5:28])
+    ok &= t_ok
+    after = ends[idx] - starts[idx] - _HEAD_LEN  # bytes of the line after the head
+    lens = after.copy()  # up to the first comma in the field's window, else the line end
+    found = np.zeros(idx.size, bool)
+    for j in range(_WINDOW - _HEAD_LEN):
+        hit = (cols[_HEAD_LEN + j] == 44) & (after > j) & ~found
+        lens[hit] = j
+        found |= hit
+    ok &= (lens > 0) & (lens <= _W_WIDTH)
+    width = int(lens[ok].max()) if ok.any() else 1
+    field = np.where(np.arange(width)[:, None] < lens, cols[_HEAD_LEN : _HEAD_LEN + width], 0)
+    w, w_ok = _fast_decimal_columns(field.astype(np.uint8), lens)
+    ok &= w_ok
+    fast = np.zeros(starts.size, bool)
+    fast[idx[ok]] = True
+    return fast, t[ok], w[ok]
+
+
+def _parse_any_lines(
+    data: bytes, arr: np.ndarray, starts: np.ndarray, ends: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Sample time and watts of each line, whatever its form (NaT / NaN if it does not parse)."""
     lines = starts.size
     time = np.full(lines, np.datetime64("NaT"), "datetime64[ns]")
     watts = np.full(lines, np.nan)
@@ -230,7 +351,9 @@ def _all_space(arr: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndar
 
 
 def read_trace(path: Path | str) -> Trace:
-    return parse_trace(Path(path).read_bytes())
+    """Read and parse one `spl.txt` (see `parse_traces`), a chunk at a time."""
+    with open(path, "rb") as f:
+        return parse_trace_stream(f)
 
 
 def drops_nonpositive(version: str) -> bool:
@@ -253,14 +376,29 @@ class PowerMetric:
     inferred: bool  # MultiStream from a SingleStream run
 
 
+_WINDOW_TIME = re.compile(r"(\d\d)-(\d\d)-(\d{4}) (\d\d):(\d\d):(\d\d)\.(\d{3})", re.ASCII)
+
+
+def _window_time(text: str) -> dt.datetime:
+    """`datetime.strptime(text, TIME_FORMAT)` (the common form read directly)."""
+    m = _WINDOW_TIME.fullmatch(text)
+    if m is not None:
+        month, day, year, hh, mm, ss, ms = map(int, m.groups())
+        try:
+            return dt.datetime(year, month, day, hh, mm, ss, ms * 1000)
+        except ValueError:
+            pass  # strptime says why
+    return dt.datetime.strptime(text, TIME_FORMAT)
+
+
 def power_window(detail: MLLog) -> tuple[np.datetime64, np.datetime64]:
     """`power_begin`, `power_end` of a detail log; PowerError if missing or unparseable."""
     begin, end = detail.get("power_begin"), detail.get("power_end")
     if begin is None or end is None:
         raise PowerError("missing_power_window", "detail log has no power_begin/power_end")
     try:
-        b = np.datetime64(dt.datetime.strptime(str(begin).strip(), TIME_FORMAT), "ns")
-        e = np.datetime64(dt.datetime.strptime(str(end).strip(), TIME_FORMAT), "ns")
+        b = np.datetime64(_window_time(str(begin).strip()), "ns")
+        e = np.datetime64(_window_time(str(end).strip()), "ns")
     except (ValueError, TypeError) as exc:
         raise PowerError("bad_power_window", f"unparseable power window: {exc}") from exc
     if not e > b:

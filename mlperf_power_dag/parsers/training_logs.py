@@ -44,17 +44,23 @@ file, message), and an energy that cannot be computed stays ``None``.
 from __future__ import annotations
 
 import contextlib
+import copy
+import gc
 import io
 import json
 import logging
+import os
 import re
+import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import CodeType
 
+import yaml
 from mlperf_logging.benchmark_meta import get_allowed_benchmarks, get_result_file_counts
 from mlperf_logging.compliance_checker import mlp_compliance
-from mlperf_logging.compliance_checker.mlp_parser import parse_file
+from mlperf_logging.compliance_checker.mlp_parser import parse_file, ruleset_400, ruleset_410
 from mlperf_logging.result_summarizer import result_summarizer as rs
 
 USAGE = "training"
@@ -123,6 +129,209 @@ def _quiet() -> Iterator[None]:
         root.removeFilter(drop)
 
 
+# ---------------------------------------------------------------- MLLOG files
+
+# mlperf-logging's parser modules whose `parse_file` is `read_mllog_file` below, line for line.
+_PARSERS = {"4.0.0": ruleset_400, "4.1.0": ruleset_410}
+
+# An MLLOG line as the power meters' and training harnesses' loggers print it. In a text of
+# printable ASCII and newlines, such a line whose strings have no backslash is a JSON object
+# with these members, hence valid, as soon as its value and metadata are valid JSON on their
+# own (checked by the pattern, else decoded apart). `time_ms` is left to the slow path when
+# negative or longer than 18 digits, where float() of its text and of its JSON value differ.
+_NUM = r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?"
+_TIME_MS = r"(?:0|[1-9][0-9]{0,17})(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?"
+_STD_LINE = re.compile(
+    r'(:::MLLOG \{"namespace": ?"[^"\\]*", ?"time_ms": ?(' + _TIME_MS + r'), ?'
+    r'"event_type": ?"[^"\\]*", ?"key": ?"([^"\\]*)", ?"value": ?'
+    r'(?:(' + _NUM + r')|("[^"\\]*")|(null|true|false)|(.*?)), ?'
+    r'"metadata": ?(?:("[^"\\]*")|(\{.*\}))\}) *$',
+    re.MULTILINE,
+)  # fmt: skip
+_CONTROL_BUT_NEWLINE = bytes(c for c in range(32) if c != 10)
+_LITERALS = {"null": None, "true": True, "false": False}
+
+
+def _std_logline(make, groups: tuple[str, ...], lineno: int):
+    """The LogLine of a line matched by `_STD_LINE` (groups), or None to decode it whole."""
+    full, time_ms, key, number, string, literal, other, m_str, m_other = groups
+    if "\n" in full:
+        return None  # a string running on past its line
+    value: object
+    meta: object
+    try:
+        if number:
+            if "." in number or "e" in number or "E" in number:
+                value = float(number)
+            else:
+                value = int(number)
+        elif string:
+            value = string[1:-1]
+        elif literal:
+            value = _LITERALS[literal]
+        else:
+            value = json.loads(other)  # also rejects an empty value
+        meta = m_str[1:-1] if m_str else json.loads(m_other)
+    except ValueError:
+        return None  # e.g. a repeated member
+    return make(full, float(time_ms), key, {"value": value, "metadata": meta}, lineno)
+
+
+def _printable_ascii(text: str) -> bool:
+    """Whether `text` holds only printable ASCII characters and newlines."""
+    if not text.isascii():
+        return False
+    raw = text.encode("ascii")
+    return len(raw.translate(None, _CONTROL_BUT_NEWLINE)) == len(raw)
+
+
+def read_mllog_file(path: Path | str, ruleset: str) -> tuple[list, list]:
+    """What mlperf-logging's ``parse_file(path, ruleset)`` returns: (LogLines, failed lines).
+
+    Equal LogLine objects, read faster: mlperf-logging cuts each line up to its last
+    ``:::MLLOG `` with ``re.sub(".*:::MLLOG ", ...)``, which rescans the rest of the line at
+    every position (quadratic in its length), and decodes each line as JSON. Here
+    ``str.rfind`` finds the same place, lines of the standard form are read by one pattern
+    (a whole file at once when they all are) and any other line is decoded by
+    mlperf-logging's own ``string_to_logline``.
+    """
+    module = _PARSERS.get(ruleset)
+    if module is None:
+        return parse_file(str(path), ruleset=ruleset)
+    with open(path, encoding="latin-1") as f:  # as parse_file opens it (newlines translated)
+        text = f.read()
+    with _gc_paused():  # many small objects, none in a cycle: collecting meanwhile is waste
+        return _read_mllog_text(text, module)
+
+
+@contextlib.contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Hold the cyclic garbage collector off while the block runs (refcounting still frees)."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _read_mllog_text(text: str, module) -> tuple[list, list]:
+    """`read_mllog_file` of the text of a file."""
+    token, make = module.TOKEN, module.LogLine
+    clean = _printable_ascii(text)  # else lines split and strip on more than newlines
+    marked = text.count(token)
+    if clean and marked == text.count("\n" + token) + text.startswith(token):
+        found = _STD_LINE.findall(text)  # every marker starts its line: one pattern
+        if len(found) == marked:
+            loglines = [_std_logline(make, g, i) for i, g in enumerate(found)]
+            if not any(ll is None for ll in loglines):
+                return loglines, []
+    loglines, failed = [], []
+    lineno = 0
+    for piece in text.split("\n"):
+        at = piece.rfind(token)
+        if at < 0:
+            continue
+        line = (token + piece[at + len(token) :]).strip()
+        m = _STD_LINE.fullmatch(line) if clean else None
+        ll = _std_logline(make, m.groups(), lineno) if m is not None else None
+        if ll is not None:
+            loglines.append(ll)
+        else:
+            try:
+                loglines.append(module.string_to_logline(lineno, line))
+            except ValueError as e:
+                failed.append((line, str(e)))
+        lineno += 1
+    return loglines, failed
+
+
+class _ParsedOnce:
+    """Stands in for `yaml` in mlp_compliance: each config file is parsed once.
+
+    The compliance checker parses its YAML rules anew for every log it checks; they are
+    package data, so a parsed copy (keyed by file, size and mtime) serves every later log.
+    """
+
+    def __init__(self) -> None:
+        self._cache: dict[tuple, object] = {}
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(yaml, name)
+
+    def load(self, stream, Loader):
+        try:
+            st = os.fstat(stream.fileno())
+        except (AttributeError, OSError, ValueError):
+            return yaml.load(stream, Loader=Loader)
+        key = (stream.name, st.st_size, st.st_mtime_ns, Loader)
+        if key not in self._cache:
+            self._cache[key] = yaml.load(stream, Loader=Loader)
+        return copy.deepcopy(self._cache[key])
+
+
+_YAML = _ParsedOnce()
+_CODE: dict[tuple[str, str], CodeType] = {}
+
+
+def _compiled(source: object, mode: str) -> object:
+    """`source` compiled as the builtin eval/exec compile it, once per text."""
+    if not isinstance(source, str):
+        return source
+    if mode == "eval":
+        source = source.lstrip(" \t")  # as the builtin eval does
+    code = _CODE.get((source, mode))
+    if code is None:
+        code = compile(source, "<string>", mode, dont_inherit=True)
+        _CODE[(source, mode)] = code
+    return code
+
+
+def _eval(source, globs=None, locs=None):
+    return eval(_compiled(source, "eval"), globs, locs)
+
+
+def _exec(source, globs=None, locs=None):
+    return exec(_compiled(source, "exec"), globs, locs)
+
+
+_RULES_LOCK = threading.Lock()
+
+
+@contextlib.contextmanager
+def _rules_parsed_once() -> Iterator[None]:
+    """Let mlp_compliance reuse its parsed YAML rules and compiled checks while it runs.
+
+    The checker loads its YAML rules for every log and compiles every check each time it
+    evaluates it; the rules and checks are fixed texts, so one parse and one compilation
+    each give the same verdicts.
+    """
+    with _RULES_LOCK:
+        mlp_compliance.yaml = _YAML
+        mlp_compliance.eval = _eval
+        mlp_compliance.exec = _exec
+        try:
+            yield
+        finally:
+            mlp_compliance.yaml = yaml
+            del mlp_compliance.eval, mlp_compliance.exec
+
+
+def _compliance_valid(loglines: list, failed: list, ruleset: str) -> tuple[bool, list[str]]:
+    """The compliance verdict of ``mlp_compliance.main`` on an already parsed log.
+
+    ``main`` parses the file itself (``check_file``); this runs the rest of ``check_file``
+    on the lines read once: (valid, the checker's messages).
+    """
+    checker = mlp_compliance.make_checker(usage=USAGE, ruleset=ruleset, quiet=True, werror=False)
+    if failed:
+        checker.put_message("Log lines had parsing errors.")
+    with _rules_parsed_once():
+        checker.check_loglines(list(loglines), f"{USAGE}_{ruleset}/common.yaml")
+    return not checker.has_messages(), _checker_messages(checker)
+
+
 # ---------------------------------------------------------------- result logs
 
 
@@ -173,13 +382,8 @@ def read_result_log(path: Path, ruleset: str) -> RunLog:
     name = Path(path).name
     try:
         with _quiet():
-            checker = mlp_compliance.make_checker(
-                usage=USAGE, ruleset=ruleset, quiet=True, werror=False
-            )
-            valid, _, _, _ = mlp_compliance.main(
-                str(path), f"{USAGE}_{ruleset}/common.yaml", checker
-            )
-            loglines, failed = parse_file(str(path), ruleset=ruleset)
+            loglines, failed = read_mllog_file(path, ruleset)
+            valid, msgs = _compliance_valid(loglines, failed, ruleset)
     except (OSError, ValueError, KeyError, TypeError) as e:
         raise ResultLogError("parse_error", f"{name}: cannot be read ({e})") from e
     if not valid:
@@ -188,7 +392,6 @@ def read_result_log(path: Path, ruleset: str) -> RunLog:
             raise ResultLogError(
                 "not_converged", f"{name}: run_stop status {status!r}; run dropped"
             )
-        msgs = _checker_messages(checker)
         first = msgs[0].strip().splitlines()[0] if msgs else "no message"
         raise ResultLogError(
             "compliance_failed", f"{name}: fails the {ruleset} compliance check ({first})"
@@ -217,7 +420,7 @@ class PowerLog:
 
 
 def _parse_power_log(path: Path, ruleset: str, issues: list[Issue]) -> list:
-    loglines, failed = parse_file(str(path), ruleset=ruleset)
+    loglines, failed = read_mllog_file(path, ruleset)
     if failed:
         issues.append(
             Issue(

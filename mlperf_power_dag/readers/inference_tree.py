@@ -33,8 +33,8 @@ Decisions, each recorded in the problem log:
 from __future__ import annotations
 
 import os
-from collections import defaultdict
-from collections.abc import Callable
+from collections import OrderedDict, defaultdict
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -51,8 +51,11 @@ from mlperf_power_dag.parsers.loadgen import (
 from mlperf_power_dag.parsers.spl import (
     PowerError,
     PowerMetric,
+    Trace,
     drops_nonpositive,
     parse_trace,
+    parse_trace_stream,
+    parse_traces,
     power_metric,
 )
 from mlperf_power_dag.parsers.systems import CATEGORIES, SystemInfo, read_system
@@ -83,6 +86,10 @@ POWER_PROBLEM_KINDS = frozenset(
     }
 )
 PROGRESS_EVERY = 500
+# spl.txt bytes parsed together in one batch; a larger file is parsed alone, in chunks
+TRACE_BATCH_BYTES = 16 << 20
+# bytes of recently parsed files kept to recognize copies
+RECENT_BYTES = 32 << 20
 
 
 @dataclass
@@ -95,7 +102,7 @@ class _Result:
     system: str
     bench_folder: str
     scen_folder: str
-    run_dir: Path
+    run_dir: str
     files: frozenset[str]
 
     @property
@@ -103,29 +110,54 @@ class _Result:
         return self.division, self.submitter, self.system
 
 
+def _walk(top: str) -> Iterator[tuple[str, list[str]]]:
+    """(folder, file names) of `top` and every folder below it, as `os.walk` finds them.
+
+    Symlinked folders are not entered; unreadable folders are left out. In no set order.
+    """
+    stack = [top]
+    while stack:
+        folder = stack.pop()
+        files: list[str] = []
+        try:
+            with os.scandir(folder) as entries:
+                for entry in entries:
+                    try:
+                        is_dir = entry.is_dir()
+                    except OSError:
+                        is_dir = False
+                    if not is_dir:
+                        files.append(entry.name)
+                    elif not entry.is_symlink():
+                        stack.append(entry.path)
+        except OSError:
+            continue
+        yield folder, files
+
+
 def find_results(root: Path) -> tuple[list[_Result], list[str]]:
     """Result folders under `root` (sorted) and run folders at an unexpected depth."""
     found: list[_Result] = []
     odd: list[str] = []
+    run_tail = os.sep + os.path.join("performance", "run_1")
     for results in sorted(root.glob("*/*/results")):
         if not results.is_dir() or results.parent.parent.name.startswith("."):
             continue
         division, submitter = results.parent.parent.name, results.parent.name
-        for dirpath, dirnames, filenames in os.walk(results):
-            dirnames.sort()
-            d = Path(dirpath)
-            if d.name != "run_1" or d.parent.name != "performance":
+        top = str(results)
+        for dirpath, filenames in _walk(top):
+            if not dirpath.endswith(run_tail):
                 continue
             files = frozenset(f for f in filenames if f in (SUMMARY, DETAIL, TRACE))
             if not files:
                 continue
-            middle = d.parent.parent.relative_to(results).parts
-            rel = d.parent.parent.relative_to(root).as_posix()
+            middle = [p for p in dirpath[len(top) : -len(run_tail)].split(os.sep) if p]
+            rel = "/".join((division, submitter, "results", *middle))
             if len(middle) != 3:
                 odd.append(rel)
                 continue
             system, bench, scen = middle
-            found.append(_Result(rel, division, submitter, system, bench, scen, d, files))
+            found.append(_Result(rel, division, submitter, system, bench, scen, dirpath, files))
     found.sort(key=lambda r: r.rel)
     return found, sorted(odd)
 
@@ -141,8 +173,44 @@ def infer_categories(scenarios: set[str]) -> tuple[str, ...]:
     return CATEGORIES
 
 
-def _read_text(path: Path) -> str:
-    return path.read_bytes().decode("utf-8", errors="replace")
+_Parse = Summary | MLLog | Trace | Exception | None  # what a file parsed to (None: blank)
+
+
+class _Parsed:
+    """Files parsed lately in this round, by content: folders next to each other often hold
+    copies of one run (half of the files of v2.0-v3.0). Keeps about `limit` bytes."""
+
+    def __init__(self, limit: int = RECENT_BYTES):
+        self._items: OrderedDict[tuple[str, bytes], _Parse] = OrderedDict()
+        self._bytes = 0
+        self._limit = limit
+
+    def get(self, name: str, data: bytes) -> _Parse:
+        """What the file `name` with these bytes parsed to; KeyError if not seen lately."""
+        value = self._items[(name, data)]
+        self._items.move_to_end((name, data))
+        return value
+
+    def put(self, name: str, data: bytes, value: _Parse) -> None:
+        if (name, data) not in self._items:
+            self._bytes += len(data)
+        self._items[(name, data)] = value
+        while self._bytes > self._limit and len(self._items) > 1:
+            (_, old), _ = self._items.popitem(last=False)
+            self._bytes -= len(old)
+
+    def log(self, name: str, data: bytes) -> _Parse:
+        """The parsed summary or detail log with these bytes (None if it is blank)."""
+        try:
+            return self.get(name, data)
+        except KeyError:
+            pass
+        text = data.decode("utf-8", errors="replace")
+        log: _Parse = None
+        if text.strip():
+            log = parse_summary(text) if name == SUMMARY else parse_mllog(text)
+        self.put(name, data, log)
+        return log
 
 
 def _systems(
@@ -196,13 +264,15 @@ class _Read:
     power_run: bool
 
 
-def _read_result(r: _Result, version: str, problems: ProblemLog) -> _Read | None:
-    """Loadgen result and power of one folder; None (with a problem) if it is skipped."""
+def _read_loadgen(
+    r: _Result, version: str, problems: ProblemLog, parsed: _Parsed
+) -> tuple[_Read | None, MLLog | None]:
+    """Loadgen result of one folder, and its detail log; None (with a problem) if skipped."""
     rel = r.rel
     scenario = canonical_scenario(r.scen_folder)
     if scenario is None:
         problems.skip(rel, "unknown_scenario", f"{rel}: scenario folder {r.scen_folder!r}")
-        return None
+        return None, None
     benchmark, known = canonical_benchmark(r.bench_folder)
 
     summary: Summary | None = None
@@ -210,19 +280,19 @@ def _read_result(r: _Result, version: str, problems: ProblemLog) -> _Read | None
     for name in (SUMMARY, DETAIL):
         if name not in r.files:
             continue
-        path = r.run_dir / name
         try:
-            text = _read_text(path)
+            with open(os.path.join(r.run_dir, name), "rb") as f:
+                log = parsed.log(name, f.read())
         except OSError as exc:
             problems.flag(rel, "unreadable_file", f"{rel}/performance/run_1/{name}: {exc}")
             continue
-        if not text.strip():
+        if log is None:
             problems.flag(rel, "empty_file", f"{rel}/performance/run_1/{name} is empty")
             continue
-        if name == SUMMARY:
-            summary = parse_summary(text)
+        if isinstance(log, Summary):
+            summary = log
         else:
-            detail = parse_mllog(text)
+            detail = log
             if detail.malformed:
                 problems.flag(
                     rel,
@@ -230,14 +300,14 @@ def _read_result(r: _Result, version: str, problems: ProblemLog) -> _Read | None
                     f"{rel}/performance/run_1/{name}: {detail.malformed} malformed :::MLLOG "
                     "line(s) skipped",
                 )
-            if not detail.values:
+            if not detail.keys():
                 detail = None
     if summary is not None and summary.scenario is None and detail is None:
         problems.skip(rel, "no_loadgen_log", f"{rel}: {SUMMARY} names no scenario")
-        return None
+        return None, None
     if summary is None and (detail is None or "effective_scenario" not in detail):
         problems.skip(rel, "no_loadgen_log", f"{rel}: no readable loadgen summary or detail log")
-        return None
+        return None, None
     lg = loadgen_result(scenario, version, benchmark, detail, summary)
     for kind, message in lg.notes:
         problems.flag(rel, kind, f"{rel}: {message}")
@@ -247,49 +317,110 @@ def _read_result(r: _Result, version: str, problems: ProblemLog) -> _Read | None
         problems.flag(rel, "invalid_result", f"{rel}: loadgen result is not VALID")
 
     power_run = TRACE in r.files or (detail is not None and "power_begin" in detail)
-    power = None
-    if power_run:
-        power = _power(r, detail, scenario, version, problems)
-    return _Read(r, scenario, benchmark, known, lg, power, power_run)
+    return _Read(r, scenario, benchmark, known, lg, None, power_run), detail
 
 
-def _power(
-    r: _Result, detail: MLLog | None, scenario: str, version: str, problems: ProblemLog
-) -> PowerMetric | None:
+@dataclass
+class _Pending:
+    """A result folder read up to its power, with its own problems until it is done."""
+
+    res: _Result
+    problems: ProblemLog
+    read: _Read | None = None
+    detail: MLLog | None = None
+    data: bytes | None = None  # trace bytes waiting for their batch
+    trace: Trace | Exception | None = None  # the parsed trace, or why it did not parse
+    failed: bool = False  # an unexpected error: the result is left out
+
+
+def _start(r: _Result, version: str, problems: ProblemLog, parsed: _Parsed) -> _Pending:
+    """Read a result folder's loadgen logs and, for a power run, its trace.
+
+    Trace bytes wait in `data` for a batch unless the same bytes were parsed before; a trace
+    above `TRACE_BATCH_BYTES` is parsed here, in chunks.
+    """
+    p = _Pending(r, problems)
+    p.read, p.detail = _read_loadgen(r, version, problems, parsed)
+    if p.read is None or not p.read.power_run:
+        return p
     rel, spl_rel = r.rel, f"{r.rel}/performance/run_1/{TRACE}"
-    if detail is None:
+    if p.detail is None:
         problems.skip(rel, "missing_detail", f"{spl_rel}: no usable {DETAIL} for the window")
-        return None
+        return p
     if TRACE not in r.files:
         problems.skip(rel, "missing_trace", f"{spl_rel} is missing for a power run")
-        return None
+        return p
     try:
-        data = (r.run_dir / TRACE).read_bytes()
+        with open(os.path.join(r.run_dir, TRACE), "rb") as f:
+            if os.fstat(f.fileno()).st_size <= TRACE_BATCH_BYTES:
+                p.data = f.read()
+                try:
+                    trace = parsed.get(TRACE, p.data)
+                except KeyError:
+                    return p
+                assert isinstance(trace, (Trace, Exception))
+                p.trace, p.data = trace, None
+                return p
+            try:
+                p.trace = parse_trace_stream(f)
+            except OSError:
+                raise
+            except Exception as exc:  # any parse failure is a counted problem, never a crash
+                p.trace = exc
     except OSError as exc:
         problems.skip(rel, "unreadable_trace", f"{spl_rel}: {exc}")
-        return None
+    return p
+
+
+def _parse_batch(batch: list[_Pending], parsed: _Parsed) -> None:
+    """Parse the waiting trace bytes of `batch` together (one by one if that fails)."""
+    blobs = list(dict.fromkeys(p.data for p in batch if p.data is not None))  # each once
+    if not blobs:
+        return
     try:
-        trace = parse_trace(data)
-    except Exception as exc:  # any parse failure is a counted problem, never a crash
-        problems.skip(rel, "unreadable_trace", f"{spl_rel}: {type(exc).__name__}: {exc}")
-        return None
+        traces: list[Trace | Exception] = list(parse_traces(blobs))
+    except Exception:  # find which file failed, and why
+        traces = []
+        for data in blobs:
+            try:
+                traces.append(parse_trace(data))
+            except Exception as exc:
+                traces.append(exc)
+    by_data = dict(zip(blobs, traces, strict=True))
+    for p in batch:
+        if p.data is not None:
+            p.trace = by_data[p.data]
+            parsed.put(TRACE, p.data, p.trace)
+            p.data = None
+
+
+def _finish(p: _Pending, version: str) -> None:
+    """The power of a result from its parsed trace (or the problem why there is none)."""
+    if p.read is None or p.trace is None:
+        return
+    r, problems, trace = p.res, p.problems, p.trace
+    rel, spl_rel = r.rel, f"{r.rel}/performance/run_1/{TRACE}"
+    if isinstance(trace, Exception):
+        problems.skip(rel, "unreadable_trace", f"{spl_rel}: {type(trace).__name__}: {trace}")
+        return
     if trace.lines == 0:
         problems.skip(rel, "empty_trace", f"{spl_rel} is empty")
-        return None
+        return
     if trace.time.size == 0:
         problems.skip(
             rel, "unreadable_trace", f"{spl_rel}: none of its {trace.lines} line(s) is a sample"
         )
-        return None
+        return
     if trace.malformed:
         problems.flag(
             rel, "malformed_trace_lines", f"{spl_rel}: {trace.malformed} unparseable line(s)"
         )
+    assert p.detail is not None
     try:
-        m = power_metric(detail, trace, scenario, version)
+        m = power_metric(p.detail, trace, p.read.scenario, version)
     except PowerError as exc:
         problems.skip(rel, exc.kind, f"{spl_rel}: {exc}")
-        return None
+        return
     if m.nonpositive:
         how = "dropped" if drops_nonpositive(version) else "kept in the mean"
         problems.flag(
@@ -298,12 +429,59 @@ def _power(
             f"{spl_rel}: {m.nonpositive} sample(s) <= 0 W in the window, {how} as the "
             f"{version} checker did",
         )
-    return m
+    p.read.power = m
 
 
 def _rank(x: _Read) -> tuple:
     canonical = x.res.scen_folder == x.scenario and x.res.bench_folder == x.benchmark
     return (x.power is None, not x.lg.valid, not canonical, x.res.rel)
+
+
+def _read_results(
+    found: list[_Result], version: str, problems: ProblemLog, say: Callable[[str], None]
+) -> list[_Read]:
+    """The results of `found` with their power, in order; their problems go to `problems`.
+
+    Results are read in order; their traces are parsed a batch at a time, and each result's
+    problems join the log, in order, once its power is done.
+    """
+    out: list[_Read] = []
+    batch: list[_Pending] = []
+    waiting = 0
+    parsed = _Parsed()
+
+    def flush() -> None:
+        _parse_batch(batch, parsed)
+        for p in batch:
+            if not p.failed:
+                try:
+                    _finish(p, version)
+                except Exception as exc:  # one bad result must not sink the round
+                    p.problems.skip(
+                        p.res.rel, "unreadable_result", f"{p.res.rel}: {type(exc).__name__}: {exc}"
+                    )
+                    p.failed = True
+            problems.rows.extend(p.problems.rows)
+            if not p.failed and p.read is not None:
+                out.append(p.read)
+        batch.clear()
+
+    for i, r in enumerate(found, 1):
+        mine = ProblemLog(problems.suite, problems.round)
+        try:
+            p = _start(r, version, mine, parsed)
+        except Exception as exc:  # one bad result must not sink the round
+            mine.skip(r.rel, "unreadable_result", f"{r.rel}: {type(exc).__name__}: {exc}")
+            p = _Pending(r, mine, failed=True)
+        batch.append(p)
+        waiting += len(p.data) if p.data is not None else 0
+        if waiting >= TRACE_BATCH_BYTES:
+            flush()
+            waiting = 0
+        if i % PROGRESS_EVERY == 0:
+            say(f"{version}: {i}/{len(found)} results read")
+    flush()
+    return out
 
 
 def read_tree_round(
@@ -329,16 +507,9 @@ def read_tree_round(
     say(f"{version}: {len(found)} result folders in {root}")
 
     reads: dict[tuple[str, str, str, str, str], list[_Read]] = defaultdict(list)
-    for i, r in enumerate(found, 1):
-        try:
-            x = _read_result(r, version, problems)
-        except Exception as exc:  # one bad result must not sink the round
-            problems.skip(r.rel, "unreadable_result", f"{r.rel}: {type(exc).__name__}: {exc}")
-            x = None
-        if x is not None:
-            reads[(r.division, r.submitter, r.system, x.benchmark, x.scenario)].append(x)
-        if i % PROGRESS_EVERY == 0:
-            say(f"{version}: {i}/{len(found)} results read")
+    for x in _read_results(found, version, problems, say):
+        r = x.res
+        reads[(r.division, r.submitter, r.system, x.benchmark, x.scenario)].append(x)
 
     rows: list[dict] = []
     for key in sorted(reads):
