@@ -108,17 +108,24 @@ def _failing_rows(
         else:
             what = f"{rec.column} fails {rec.check}" if rec.column else f"fails {rec.check}"
         bad.setdefault(idx, what)
-    if unplaced:  # checks that name no row: find the rows one by one
-        for i in df.index:
-            if i in bad:
-                continue
-            try:
-                model.validate(df.loc[[i]])
-            except (pa.errors.SchemaError, pa.errors.SchemaErrors) as e:
-                column = getattr(e, "column_name", None) or ""
-                check = getattr(e, "check", None)
-                bad[i] = f"{column} fails {check}".strip() if check else f"{column} is invalid"
+    if unplaced and not bad:  # only checks that name no row: search for the rows
+        bad = {i: why for i, why in _search(df, model, list(df.index))}
     return bad
+
+
+def _search(df: pd.DataFrame, model: type[pa.DataFrameModel], index: list) -> list[tuple[int, str]]:
+    """Rows of `index` that fail the model on their own, found by bisection."""
+    try:
+        model.validate(df.loc[index], lazy=True)
+        return []
+    except pa.errors.SchemaErrors as e:
+        if len(index) > 1:
+            mid = len(index) // 2
+            return _search(df, model, index[:mid]) + _search(df, model, index[mid:])
+        cases = e.failure_cases
+        pairs = zip(cases.column, cases.check, strict=True)
+        what = ", ".join(sorted({f"{c} fails {k}" for c, k in pairs}))
+        return [(index[0], what or "invalid")]
 
 
 def _null_non_finite(df: pd.DataFrame, problems: ProblemLog) -> pd.DataFrame:
