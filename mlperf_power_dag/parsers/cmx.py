@@ -134,7 +134,10 @@ def text(value: Any) -> str | None:
     """A stripped non-empty string, else None."""
     if value is None or isinstance(value, bool):
         return None
-    s = str(value).strip()
+    try:
+        s = str(value).strip()
+    except (RecursionError, ValueError):  # a list nested too deeply for str()
+        return None
     return s or None
 
 

@@ -64,6 +64,11 @@ USAGE = "training"
 
 SKIPPED, FLAGGED = "skipped", "flagged"
 
+# Longest line a result or power log may have (the longest in v4.0/v4.1 has 2,938).
+# mlperf-logging strips every line with `re.sub(".*:::MLLOG ", ...)`, quadratic in the line's
+# length (a 200,000-character line takes 40 s), so longer lines are refused before it runs.
+MAX_LINE_CHARS = 10_000
+
 # The summarizer's own limit (inline in `_compute_strong_score_standalone`): runs that may
 # fail before a result has no score.
 _MAX_DROPPED_UNET3D, _MAX_DROPPED = 4, 1
@@ -139,6 +144,16 @@ def _cause(e: BaseException) -> str:
     return type(e).__name__
 
 
+def _check_lines(path: Path) -> None:
+    """ParseError if a line of the log at `path` is longer than `MAX_LINE_CHARS`."""
+    data = Path(path).read_bytes().replace(b"\r", b"\n")
+    longest = max(map(len, data.split(b"\n")), default=0)
+    if longest > MAX_LINE_CHARS:
+        raise ParseError(
+            f"a line of {longest:,} characters; log lines are under {MAX_LINE_CHARS:,}"
+        )
+
+
 class ResultLogError(ParseError):
     """A result log that does not count as a run (the summarizer drops it)."""
 
@@ -185,6 +200,7 @@ def read_result_log(path: Path, ruleset: str) -> RunLog:
     """
     name = Path(path).name
     try:
+        _check_lines(path)
         with _quiet():
             checker = mlp_compliance.make_checker(
                 usage=USAGE, ruleset=ruleset, quiet=True, werror=False
@@ -236,6 +252,7 @@ class PowerLog:
 
 
 def _parse_power_log(path: Path, ruleset: str, issues: list[Issue]) -> list:
+    _check_lines(path)
     loglines, failed = parse_file(str(path), ruleset=ruleset)
     if failed:
         issues.append(
