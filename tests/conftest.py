@@ -99,3 +99,14 @@ def built(tmp_path_factory, mirror_url):
         logging.getLogger("mlperf-power").removeHandler(handler)
         mp.undo()  # later tests see the environment they started with
     return {"home": home, "code": code, "log": [r.getMessage() for r in records]}
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    """`--fuzz-long`: the fuzz suite (tests/fuzz) runs its long profile, >= 1,000 cases per
+    parser, instead of the quick default."""
+    parser.addoption(
+        "--fuzz-long",
+        action="store_true",
+        default=False,
+        help="run tests/fuzz with at least 1,000 cases per parser (default: a quick profile)",
+    )
