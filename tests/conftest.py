@@ -173,3 +173,14 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if MIRROR_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.mirror)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    """`--fuzz-long`: the fuzz suite (tests/fuzz) runs its long profile, >= 1,000 cases per
+    parser, instead of the quick default."""
+    parser.addoption(
+        "--fuzz-long",
+        action="store_true",
+        default=False,
+        help="run tests/fuzz with at least 1,000 cases per parser (default: a quick profile)",
+    )

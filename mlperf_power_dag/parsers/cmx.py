@@ -16,11 +16,12 @@ Every row names its result by ``Location``, ``<division>/<submitter>/results/<sy
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from dataclasses import dataclass
 from typing import Any
+
+from mlperf_power_dag.parsers.guards import ParseError, int64, load_json
 
 COMBINED, PERFORMANCE, POWER = "combined", "performance", "power"
 
@@ -50,7 +51,7 @@ PERFORMANCE_UNITS = {
 POWER_UNITS = ("watts", "millijoules")
 
 
-class CmxFormatError(ValueError):
+class CmxFormatError(ParseError):
     """A cm-result.json file that is not a JSON list of objects."""
 
 
@@ -91,10 +92,7 @@ def parse_experiment_folder(name: str) -> ExperimentFolder | None:
 
 def json_objects(data: bytes, error: type[ValueError], items: str = "rows") -> list[dict[str, Any]]:
     """A JSON document that must be a list of objects; `error` (naming `items`) otherwise."""
-    try:
-        rows = json.loads(data)
-    except (UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise error(f"not valid JSON: {e}") from None
+    rows = load_json(data, error)
     if not isinstance(rows, list):
         raise error(f"expected a JSON list of {items}, got {type(rows).__name__}")
     bad = [i for i, r in enumerate(rows) if not isinstance(r, dict)]
@@ -112,31 +110,34 @@ def number(value: Any) -> float | None:
     """A finite number from a JSON value (numbers or numeric strings), else None."""
     if isinstance(value, bool) or value is None:
         return None
-    if isinstance(value, (int, float)):
-        x = float(value)
-    elif isinstance(value, str):
-        try:
+    try:
+        if isinstance(value, (int, float)):
+            x = float(value)
+        elif isinstance(value, str):
             x = float(value.strip().replace(",", ""))
-        except ValueError:
+        else:
             return None
-    else:
+    except (ValueError, OverflowError):
         return None
     return x if math.isfinite(x) else None
 
 
 def integer(value: Any) -> int | None:
-    """A whole number from a JSON value (``8``, ``8.0``, ``"8"``), else None."""
+    """A whole number within int64 from a JSON value (``8``, ``8.0``, ``"8"``), else None."""
     x = number(value)
     if x is None or x != int(x):
         return None
-    return int(x)
+    return int64(int(x))
 
 
 def text(value: Any) -> str | None:
     """A stripped non-empty string, else None."""
     if value is None or isinstance(value, bool):
         return None
-    s = str(value).strip()
+    try:
+        s = str(value).strip()
+    except (RecursionError, ValueError):  # a list nested too deeply for str()
+        return None
     return s or None
 
 

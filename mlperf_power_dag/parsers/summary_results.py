@@ -18,10 +18,12 @@ power value may also come as its own object (``Performance_Units`` ``Watts`` /
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Any
 
 from mlperf_power_dag.parsers.cmx import json_objects, number, text
+from mlperf_power_dag.parsers.guards import ParseError
 
 POWER_UNITS = {"watts": "watts", "w": "watts", "millijoules": "millijoules", "mj": "millijoules"}
 PERFORMANCE_UNITS = {
@@ -33,7 +35,7 @@ PERFORMANCE_UNITS = {
 CATEGORIES = ("datacenter", "edge")
 
 
-class SummaryFormatError(ValueError):
+class SummaryFormatError(ParseError):
     """A summary_results.json that is not a JSON list of objects."""
 
 
@@ -42,6 +44,9 @@ def load_summary(data: bytes) -> list[dict[str, Any]]:
     return json_objects(data, SummaryFormatError, "entries")
 
 
+# Accuracy fields are a few dozen characters; longer text is read only this far (the metric
+# pattern is quadratic in the length of a word).
+MAX_ACCURACY_CHARS = 2000
 _METRIC_RE = re.compile(
     r"([A-Za-z][A-Za-z0-9_.]*)\s*:\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)"
 )
@@ -50,12 +55,18 @@ _METRIC_RE = re.compile(
 def parse_accuracy(value: Any) -> dict[str, float]:
     """``"ROUGE1: 44.5  TOKENS_PER_SAMPLE: 293.7"`` -> {"ROUGE1": 44.5, "TOKENS_PER_SAMPLE": 293.7}.
 
-    A bare number gives {}; names are kept as written.
+    A bare number gives {}; names are kept as written; values that are not finite are left
+    out. Only the first `MAX_ACCURACY_CHARS` characters are read.
     """
     s = text(value)
     if s is None:
         return {}
-    return {k: float(v) for k, v in _METRIC_RE.findall(s)}
+    out = {}
+    for k, v in _METRIC_RE.findall(s[:MAX_ACCURACY_CHARS]):
+        x = float(v)
+        if math.isfinite(x):
+            out[k] = x
+    return out
 
 
 def tokens_per_sample(accuracy: Any) -> float | None:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from mlperf_power_dag.parsers.guards import INT64_MAX, MAX_INT_DIGITS, ParseError, brief, load_json
 
 CATEGORIES = ("datacenter", "edge")
 AVAILABILITIES = ("available", "preview", "rdi")
@@ -18,6 +19,10 @@ _AVAILABILITY_ALIASES = {
 }
 # Values that mean "not given" in a system description.
 _NULLS = {"", "n/a", "na", "none", "null", "-", "tbd", "unknown"}
+
+
+class SystemJsonError(ParseError):
+    """A system description that is not a readable JSON object."""
 
 
 @dataclass
@@ -60,23 +65,25 @@ def parse_categories(system_type: Any) -> tuple[str, ...]:
 def parse_count(value: Any) -> tuple[int | None, bool]:
     """A count as written (8, "8", 8.0, " 8 ") -> (8, True).
 
-    Anything else ("", "N/A", "(8,4)", None, negative or fractional) -> (None, False).
+    Anything else ("", "N/A", "(8,4)", None, negative, fractional or beyond int64) ->
+    (None, False).
     """
+    n: int | None = None
     if isinstance(value, bool) or value is None:
         return None, False
     if isinstance(value, int):
-        return (value, True) if value >= 0 else (None, False)
-    if isinstance(value, float):
-        if math.isfinite(value) and value >= 0 and value.is_integer():
-            return int(value), True
-        return None, False
-    if isinstance(value, str):
+        n = value
+    elif isinstance(value, float):
+        if math.isfinite(value) and value.is_integer():
+            n = int(value)
+    elif isinstance(value, str):
         s = value.strip()
-        if re.fullmatch(r"\d+", s):
-            return int(s), True
-        if re.fullmatch(r"\d+\.0*", s):
-            return int(float(s)), True
-    return None, False
+        m = re.fullmatch(r"(\d+)(\.0*)?", s)
+        if m and len(m.group(1)) <= MAX_INT_DIGITS:
+            n = int(m.group(1))
+    if n is None or not 0 <= n <= INT64_MAX:
+        return None, False
+    return n, True
 
 
 def _text(value: Any) -> str | None:
@@ -100,7 +107,7 @@ def parse_system(data: dict[str, Any], name: str = "system json") -> SystemInfo:
     if raw_type is None:
         info.issues.append(("missing_system_type", f"{name} has no system_type"))
     elif not info.categories:
-        info.issues.append(("odd_system_type", f"{name} has system_type {raw_type!r}"))
+        info.issues.append(("odd_system_type", f"{name} has system_type {brief(raw_type)}"))
 
     for key, attr in (("accelerators_per_node", "accelerators_per_node"),
                       ("number_of_nodes", "nodes")):  # fmt: skip
@@ -110,8 +117,14 @@ def parse_system(data: dict[str, Any], name: str = "system json") -> SystemInfo:
             value, ok = None, False
         setattr(info, attr, value)
         if not ok:
-            what = "missing" if key not in data else f"{raw!r}"
+            what = "missing" if key not in data else brief(raw)
             info.issues.append(("odd_system_field", f"{name}: {key} is {what}"))
+    total = info.accelerators
+    if total is not None and total > INT64_MAX:
+        info.issues.append(
+            ("odd_system_field", f"{name}: accelerators_per_node x number_of_nodes is too large")
+        )
+        info.accelerators_per_node = None
 
     status = _text(data.get("status"))
     if status is None:
@@ -121,17 +134,22 @@ def parse_system(data: dict[str, Any], name: str = "system json") -> SystemInfo:
         s = _AVAILABILITY_ALIASES.get(s, s)
         info.availability = s
         if s not in AVAILABILITIES:
-            info.issues.append(("odd_availability", f"{name}: status {status!r}"))
+            info.issues.append(("odd_availability", f"{name}: status {brief(status)}"))
     return info
 
 
 def read_system(path: Path | str) -> SystemInfo:
-    """Read a system JSON file; raises ValueError if it is not a JSON object."""
+    """Read a system JSON file; SystemJsonError (a ValueError) if it is not a readable JSON
+    object. OSError if the file cannot be read."""
     p = Path(path)
+    data = p.read_bytes().decode("utf-8-sig", errors="replace")
     try:
-        data = json.loads(p.read_bytes().decode("utf-8-sig", errors="replace"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ValueError(f"{p.name} is not valid JSON: {exc}") from exc
-    if not isinstance(data, dict):
-        raise ValueError(f"{p.name} holds a {type(data).__name__}, not an object")
-    return parse_system(data, p.name)
+        obj = load_json(data, SystemJsonError)
+    except SystemJsonError as exc:
+        raise SystemJsonError(f"{p.name} is {exc}") from None
+    if not isinstance(obj, dict):
+        raise SystemJsonError(f"{p.name} holds a {type(obj).__name__}, not an object")
+    try:
+        return parse_system(obj, p.name)
+    except RecursionError:
+        raise SystemJsonError(f"{p.name}: values nested too deeply") from None

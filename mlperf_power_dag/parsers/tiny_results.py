@@ -15,7 +15,8 @@ Formats covered (all rounds v0.5 to v1.3):
   timestamps, and per-window performance throughputs.
 
 Every parser is pure (text or decoded JSON in, dataclass out) and never raises on bad
-content: what it cannot read is returned as `Issue`s for the caller to report.
+content: what it cannot read is returned as `Issue`s for the caller to report. Values it
+returns are finite; counts and indices longer than 19 digits count as unreadable.
 """
 
 from __future__ import annotations
@@ -26,9 +27,12 @@ import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from mlperf_power_dag.parsers.guards import brief, finite, small_int
+
 # A number as the runners print it, optionally with thousands separators ("1,234.5").
-_NUM = r"[-+]?(?:\d[\d,]*)?\.?\d+(?:[eE][-+]?\d+)?"
-_PLAIN_NUM = re.compile(r"^[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?$")
+# (Written so that no two ways of matching the same text exist: linear on long digit runs.)
+_NUM = r"[-+]?(?:\d[\d,]*\.\d+|\d(?:[\d,]*\d)?|\.\d+)(?:[eE][-+]?\d+)?"
+_PLAIN_NUM = re.compile(r"^[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?$")
 _GROUPED_NUM = re.compile(r"^[-+]?\d{1,3}(?:,\d{3})+(?:\.\d+)?$")
 
 # Energy-run sampling rate of the v1.3 runner's LPM01A / JS220 power managers (samples/s);
@@ -37,6 +41,9 @@ POWER_EDITION_SAMPLE_HZ = 1000.0
 
 # Minimum measured time of a performance or energy window required by the runner rules.
 MIN_WINDOW_SECONDS = 10.0
+
+# Runner ERROR lines are passed on cut to this length.
+MAX_ERROR_CHARS = 200
 
 
 @dataclass(frozen=True)
@@ -63,7 +70,8 @@ def parse_number(text: str) -> ParsedNumber:
         v = float(s)
         return ParsedNumber(v if math.isfinite(v) else None)
     if _GROUPED_NUM.match(s):
-        return ParsedNumber(float(s.replace(",", "")), grouped=True)
+        v = float(s.replace(",", ""))
+        return ParsedNumber(v if math.isfinite(v) else None, grouped=True)
     return ParsedNumber(None)
 
 
@@ -202,7 +210,7 @@ class AccuracyResult:
 
 # --------------------------------------------------------------------------- lines
 
-_PREFIX = re.compile(r"^\s*(?:\d+\.\d+\s*)?(?:ulp-ml(?:perf)?:)?\s*(?P<body>.*?)\s*$")
+_PREFIX = re.compile(r"^\s*(?:\d+\.\d+\s*)?(?:ulp-ml(?:perf)?:)?")
 _NOISE = (
     re.compile(r"^-{5,}$"),
     re.compile(r"^Cannot compute accuracy metrics in single-run mode\.?$"),
@@ -229,7 +237,7 @@ def split_lines(text: str) -> tuple[list[str], int]:
             continue
         raw_prev = raw
         m = _PREFIX.match(raw)
-        out.append(m.group("body") if m else raw.strip())
+        out.append(raw[m.end() :].strip() if m else raw.strip())
     return out, repeats
 
 
@@ -247,14 +255,25 @@ class _Numbers:
     def get(self, text: str, line: str) -> float | None:
         p = parse_number(text)
         if p.value is None:
-            self.issues.append(Issue("unparseable_value", f"cannot read {text!r} in {line!r}"))
+            self.issues.append(
+                Issue("unparseable_value", f"cannot read {brief(text, 40)} in {brief(line)}")
+            )
         elif p.grouped:
             self.grouped.append(text)
         return p.value
 
+    def count(self, text: str, line: str) -> int | None:
+        """A count or index written as digits (None, with an issue, if it is too long)."""
+        n = small_int(text)
+        if n is None:
+            self.issues.append(
+                Issue("unparseable_value", f"cannot read {brief(text, 40)} in {brief(line)}")
+            )
+        return n
+
     def finish(self) -> list[Issue]:
         if self.grouped:
-            shown = ", ".join(self.grouped[:3])
+            shown = ", ".join(brief(g, 40) for g in self.grouped[:3])
             self.issues.append(
                 Issue(
                     "thousands_separator",
@@ -298,7 +317,8 @@ _POWER_UNIT = {"uW": 1e-6, "mW": 1e-3, "W": 1.0}
 def _streaming_line(body: str, sww: StreamingSummary, nums: _Numbers) -> bool:
     """Fill `sww` from one streaming-summary line; False if the line is not one."""
     if m := _SWW_ACC.match(body):
-        sww.true_positives, sww.false_negatives, sww.false_positives = map(int, m.groups())
+        counts = [nums.count(g, body) for g in m.groups()]
+        sww.true_positives, sww.false_negatives, sww.false_positives = counts
     elif m := _SWW_DUTY.match(body):
         sww.duty_cycle = nums.get(m["v"], body)
     elif m := _SWW_PERIOD.match(body):
@@ -313,7 +333,8 @@ def _streaming_line(body: str, sww: StreamingSummary, nums: _Numbers) -> bool:
 def _perf_line(body: str, windows: list[Window], nums: _Numbers) -> bool:
     """Fill per-window throughput fields from one line; False if the line is not one."""
     if m := _PERF_WINDOW.match(body):
-        windows.append(Window(index=int(m.group(1))))
+        index = nums.count(m.group(1), body)
+        windows.append(Window(index=len(windows) + 1 if index is None else index))
         return True
     cur = windows[-1] if windows else None
     for rx, attr in ((_PERF_INFERENCES, "inferences"), (_RUNTIME, "seconds")):
@@ -374,7 +395,8 @@ def parse_energy_text(text: str) -> EnergyRun:
             continue
         if m := (_ENERGY_WINDOW.match(body) or _ENERGY_TRIAL.match(body)):
             section = "energy"
-            w = Window(index=int(m.group(1)))
+            index = nums.count(m.group(1), body)
+            w = Window(index=len(run.windows) + 1 if index is None else index)
             secs = m.groupdict().get("secs")
             if secs is not None:
                 w.seconds = nums.get(secs, body)
@@ -396,7 +418,7 @@ def parse_energy_text(text: str) -> EnergyRun:
             has_sww = True
             continue
         if _RUNNER_ERROR.match(body):
-            run.runner_errors.append(body)
+            run.runner_errors.append(body[:MAX_ERROR_CHARS])
             continue
         matched = False
         if cur is not None:
@@ -461,7 +483,7 @@ def parse_performance_text(text: str) -> PerformanceRun:
             has_sww = True
             continue
         if _RUNNER_ERROR.match(body):
-            run.issues.append(Issue("runner_error", body))
+            run.issues.append(Issue("runner_error", body[:MAX_ERROR_CHARS]))
             continue
         unknown.append(body)
     if has_sww:
@@ -524,11 +546,18 @@ def parse_runner_log(text: str) -> PerformanceRun:
     n: int | None = None
     laps: list[int] = []
     k = 0
+    unreadable = 0
     for line in text.splitlines():
         if m := _LOG_INFER_START.search(line):
-            n, laps = int(m.group(1)), []
+            n, laps = small_int(m.group(1)), []
+            if n is None:
+                unreadable += 1
         elif n is not None and (m := _LOG_LAP.search(line)):
-            laps.append(int(m.group(1)))
+            lap = small_int(m.group(1))
+            if lap is None:
+                unreadable += 1
+            else:
+                laps.append(lap)
         elif n is not None and _LOG_INFER_DONE.search(line):
             k += 1
             w = Window(index=k, inferences=n)
@@ -538,6 +567,10 @@ def parse_runner_log(text: str) -> PerformanceRun:
                 w.runtime_met = w.seconds >= MIN_WINDOW_SECONDS
             run.windows.append(w)
             n, laps = None, []
+    if unreadable:
+        run.issues.append(
+            Issue("unparseable_value", f"{unreadable} inference count(s) or lap(s) too long")
+        )
     if n is not None:
         run.issues.append(Issue("incomplete_window", "log ends inside an inference window"))
     if not run.windows:
@@ -582,23 +615,35 @@ def energy_from_results_json(
             idx = [int(t[1]) for t in power["timestamps"]]
             counters = [int(t[0]) for t in power["timestamps"]]
             iterations = int(trial["infer"]["iterations"])
-        except (KeyError, TypeError, ValueError, IndexError) as e:
-            out.issues.append(Issue("bad_json", f"trial {i}: missing field ({e!r})"))
+            n_samples = len(samples)
+        except (KeyError, TypeError, ValueError, IndexError, OverflowError) as e:
+            out.issues.append(Issue("bad_json", f"trial {i}: missing field ({_what(e)})"))
             continue
         if any(b - a != 1 for a, b in zip(counters, counters[1:], strict=False)):
             out.issues.append(Issue("bad_json", f"trial {i}: timestamps not consecutive"))
             continue
-        if len(idx) < 2 or iterations <= 0 or not (0 <= idx[-2] < idx[-1] <= len(samples)):
+        if len(idx) < 2 or iterations <= 0 or not (0 <= idx[-2] < idx[-1] <= n_samples):
             out.issues.append(Issue("bad_json", f"trial {i}: no measured span"))
             continue
         try:
             total_j = math.fsum(float(x) for x in samples[idx[-2] : idx[-1]])
-        except (TypeError, ValueError):
+            uj = total_j / iterations * 1e6
+        except (TypeError, ValueError, OverflowError):
             out.issues.append(Issue("bad_json", f"trial {i}: non-numeric energy samples"))
             continue
-        out.trials_uj.append(total_j / iterations * 1e6)
+        if not math.isfinite(uj):
+            out.issues.append(Issue("bad_json", f"trial {i}: energy is not finite"))
+            continue
+        out.trials_uj.append(uj)
         out.trial_seconds.append((idx[-1] - idx[-2]) / sample_hz)
     return out
+
+
+def _what(e: Exception) -> str:
+    """A JSON lookup error for a message: the missing key, else the error's type."""
+    if isinstance(e, KeyError) and e.args:
+        return f"KeyError({brief(e.args[0], 40)})"
+    return type(e).__name__
 
 
 def throughputs_from_results_json(data: object) -> tuple[list[float], list[Issue]]:
@@ -609,12 +654,12 @@ def throughputs_from_results_json(data: object) -> tuple[list[float], list[Issue
     issues: list[Issue] = []
     for i, w in enumerate(data):
         if isinstance(w, dict) and "error" in w:
-            issues.append(Issue("runner_error", f"window list carries {w['error']!r}"))
+            issues.append(Issue("runner_error", f"window list carries {brief(w['error'])}"))
             continue
         infer = w.get("infer") if isinstance(w, dict) else None
-        t = infer.get("throughput") if isinstance(infer, dict) else None
-        if isinstance(t, (int, float)) and math.isfinite(t):
-            vals.append(float(t))
+        t = finite(infer.get("throughput")) if isinstance(infer, dict) else None
+        if t is not None:
+            vals.append(t)
         elif not isinstance(w, dict) or "dutycycle" not in w:
             issues.append(Issue("bad_json", f"window {i}: no throughput"))
     return vals, issues

@@ -49,6 +49,7 @@ import gc
 import io
 import json
 import logging
+import math
 import os
 import re
 import threading
@@ -63,9 +64,16 @@ from mlperf_logging.compliance_checker import mlp_compliance
 from mlperf_logging.compliance_checker.mlp_parser import parse_file, ruleset_400, ruleset_410
 from mlperf_logging.result_summarizer import result_summarizer as rs
 
+from mlperf_power_dag.parsers.guards import ParseError, brief
+
 USAGE = "training"
 
 SKIPPED, FLAGGED = "skipped", "flagged"
+
+# Longest line a result or power log may have (the longest in v4.0/v4.1 has 2,938).
+# mlperf-logging strips every line with `re.sub(".*:::MLLOG ", ...)`, quadratic in the line's
+# length (a 200,000-character line takes 40 s), so longer lines are refused before it runs.
+MAX_LINE_CHARS = 10_000
 
 # The summarizer's own limit (inline in `_compute_strong_score_standalone`): runs that may
 # fail before a result has no score.
@@ -335,7 +343,27 @@ def _compliance_valid(loglines: list, failed: list, ruleset: str) -> tuple[bool,
 # ---------------------------------------------------------------- result logs
 
 
-class ResultLogError(ValueError):
+def _cause(e: BaseException) -> str:
+    """An error of mlperf-logging or of a file's values, for a message that quotes no input:
+    the message of our own typed errors, the missing key of a KeyError, else the type."""
+    if isinstance(e, (ParseError, ZeroDivisionError)):
+        return str(e)
+    if isinstance(e, KeyError) and e.args:
+        return f"KeyError {str(e.args[0])[:40]!r}"
+    return type(e).__name__
+
+
+def _check_lines(path: Path) -> None:
+    """ParseError if a line of the log at `path` is longer than `MAX_LINE_CHARS`."""
+    data = Path(path).read_bytes().replace(b"\r", b"\n")
+    longest = max(map(len, data.split(b"\n")), default=0)
+    if longest > MAX_LINE_CHARS:
+        raise ParseError(
+            f"a line of {longest:,} characters; log lines are under {MAX_LINE_CHARS:,}"
+        )
+
+
+class ResultLogError(ParseError):
     """A result log that does not count as a run (the summarizer drops it)."""
 
     def __init__(self, kind: str, message: str):
@@ -381,18 +409,21 @@ def read_result_log(path: Path, ruleset: str) -> RunLog:
     """
     name = Path(path).name
     try:
+        _check_lines(path)
         with _quiet():
             loglines, failed = read_mllog_file(path, ruleset)
             valid, msgs = _compliance_valid(loglines, failed, ruleset)
     except (OSError, ValueError, KeyError, TypeError) as e:
-        raise ResultLogError("parse_error", f"{name}: cannot be read ({e})") from e
+        raise ResultLogError("parse_error", f"{name}: cannot be read ({_cause(e)})") from e
+    except Exception as e:  # mlperf-logging on malformed input: any failure drops the run
+        raise ResultLogError("parse_error", f"{name}: cannot be read ({_cause(e)})") from e
     if not valid:
         status = _run_stop_status(loglines)
         if status is not None and status != "success":
             raise ResultLogError(
-                "not_converged", f"{name}: run_stop status {status!r}; run dropped"
+                "not_converged", f"{name}: run_stop status {brief(status)}; run dropped"
             )
-        first = msgs[0].strip().splitlines()[0] if msgs else "no message"
+        first = (msgs[0].strip().splitlines() or ["no message"])[0][:200] if msgs else "no message"
         raise ResultLogError(
             "compliance_failed", f"{name}: fails the {ruleset} compliance check ({first})"
         )
@@ -402,6 +433,10 @@ def read_result_log(path: Path, ruleset: str) -> RunLog:
         start, stop = rs._query_run_start_stop(loglines)
     except ValueError as e:
         raise ResultLogError("no_run_times", f"{name}: {e}") from e
+    except Exception as e:
+        raise ResultLogError("no_run_times", f"{name}: {_cause(e)}") from e
+    if not (math.isfinite(start) and math.isfinite(stop)):
+        raise ResultLogError("no_run_times", f"{name}: run_start or run_stop is not finite")
     return RunLog(Path(path), start, stop)
 
 
@@ -420,6 +455,7 @@ class PowerLog:
 
 
 def _parse_power_log(path: Path, ruleset: str, issues: list[Issue]) -> list:
+    _check_lines(path)
     loglines, failed = read_mllog_file(path, ruleset)
     if failed:
         issues.append(
@@ -543,9 +579,24 @@ def _node_energy(
             else:  # the current release; it sorts the lines in place, so give it a copy
                 energy = rs._compute_power_node(list(loglines), time_to_train_ms)
     except (ValueError, ZeroDivisionError, TypeError, KeyError) as e:
-        issues.append(Issue("bad_power_log", str(path), f"{path.name}: {e}"))
+        issues.append(Issue("bad_power_log", str(path), f"{path.name}: {_cause(e)}"))
         return None, issues
-    return float(energy), issues
+    except Exception as e:  # e.g. OverflowError of a reading too large for a float
+        issues.append(Issue("bad_power_log", str(path), f"{path.name}: {_cause(e)}"))
+        return None, issues
+    return _finite_energy(energy, path, issues), issues
+
+
+def _finite_energy(energy: object, path: Path, issues: list[Issue]) -> float | None:
+    """`energy` as a float if it is finite; else None and a `bad_power_log` issue."""
+    try:
+        value = float(energy)  # type: ignore[arg-type]
+    except (TypeError, ValueError, OverflowError):
+        value = math.nan
+    if math.isfinite(value):
+        return value
+    issues.append(Issue("bad_power_log", str(path), f"{path.name}: energy is not finite"))
+    return None
 
 
 def node_energy(path: Path, time_to_train_ms: float, ruleset: str) -> PowerLog:
@@ -556,8 +607,14 @@ def node_energy(path: Path, time_to_train_ms: float, ruleset: str) -> PowerLog:
         loglines = _parse_power_log(path, ruleset, issues)
     except OSError as e:
         return PowerLog(path, None, None, (Issue("bad_power_log", str(path), f"{e}"),))
+    except Exception as e:  # mlperf-logging's parser on malformed lines (KeyError, ...)
+        return PowerLog(path, None, None, (_unparsable(path, e),))
     energy, more = _node_energy(loglines, time_to_train_ms, path)
     return PowerLog(path, energy, _measurement_type(loglines), tuple(issues + more))
+
+
+def _unparsable(path: Path, e: Exception) -> Issue:
+    return Issue("bad_power_log", str(path), f"{path.name}: cannot be parsed ({_cause(e)})")
 
 
 def switch_energy(path: Path, time_to_train_ms: float, ruleset: str) -> PowerLog:
@@ -573,8 +630,16 @@ def switch_energy(path: Path, time_to_train_ms: float, ruleset: str) -> PowerLog
         loglines = _parse_power_log(path, ruleset, issues)
     except OSError as e:
         return PowerLog(path, None, None, (Issue("bad_power_log", str(path), f"{e}"),))
-    with _quiet():
-        energy = float(rs._compute_power_sw(list(loglines), time_to_train_ms))
+    except Exception as e:  # mlperf-logging's parser on malformed lines (KeyError, ...)
+        return PowerLog(path, None, None, (_unparsable(path, e),))
+    try:
+        with _quiet():
+            energy = _finite_energy(
+                rs._compute_power_sw(list(loglines), time_to_train_ms), path, issues
+            )
+    except Exception as e:  # a value of the wrong type or size
+        issues.append(Issue("bad_power_log", str(path), f"{path.name}: {_cause(e)}"))
+        energy = None
     has_estimate = any(ll.key == "interconnect_power_est" for ll in loglines)
     readings_energy = None
     if not has_estimate:
@@ -653,7 +718,7 @@ def _scaling_factor(folder: Path, issues: list[Issue]) -> float | None:
     try:
         with _quiet():
             factor = float(rs._get_scaling_factor(str(folder)))
-    except (json.JSONDecodeError, ValueError, KeyError, TypeError, OSError) as e:
+    except (json.JSONDecodeError, OSError) as e:
         issues.append(
             Issue(
                 "bad_scaling_json",
@@ -663,7 +728,17 @@ def _scaling_factor(folder: Path, issues: list[Issue]) -> float | None:
             )
         )
         return None
-    if factor <= 0:
+    except Exception as e:  # a missing key, a value of the wrong type or size, deep nesting
+        issues.append(
+            Issue(
+                "bad_scaling_json",
+                str(folder / "scaling.json"),
+                f"scaling.json cannot be read ({_cause(e)})",
+                SKIPPED,
+            )
+        )
+        return None
+    if not math.isfinite(factor) or factor <= 0:
         issues.append(
             Issue("bad_scaling_json", str(folder / "scaling.json"), f"factor {factor}", SKIPPED)
         )

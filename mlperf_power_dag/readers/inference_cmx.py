@@ -33,6 +33,7 @@ Columns:
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -57,6 +58,7 @@ from mlperf_power_dag.parsers.cmx import (
     row_kind,
     text,
 )
+from mlperf_power_dag.parsers.guards import brief, int64, reason
 from mlperf_power_dag.parsers.loadgen import MULTISTREAM_SAMPLES_PER_QUERY
 from mlperf_power_dag.schemas import InferenceResults
 from mlperf_power_dag.tables import ProblemLog, RoundTable, finish
@@ -64,6 +66,9 @@ from mlperf_power_dag.tables import ProblemLog, RoundTable, finish
 SPARSE_PATTERNS = ("experiment/mlperf-inference--*/*/cm-result.json",)
 
 Log = Callable[[str], None]
+
+# Longest ``Location`` taken as a result path (real ones are under 200 characters).
+MAX_LOCATION_CHARS = 1000
 
 # Offline/Server results whose headline metric counts tokens, by round, from the submission
 # checker's RESULT_FIELD_BENCHMARK_OVERWRITE (mlcommons/inference, tools/submission). Before
@@ -159,29 +164,43 @@ def read_cmx_round(
         except (OSError, CmxFormatError) as e:
             problems.skip(rel, "bad_file", f"{rel}: {e}")
             continue
+        except Exception as e:  # one bad file must not sink the round
+            problems.skip(rel, "bad_file", f"{rel}: {reason(e)}")
+            continue
         for i, row in enumerate(rows):
             n_rows += 1
-            loc = text(row.get("Location"))
-            if loc is None:
-                problems.skip(f"{rel}#{i}", "no_location", f"{rel} row {i}: no Location")
-                continue
-            kind = row_kind(row)
-            if kind is None:
-                problems.skip(loc, "no_result", f"{rel}: row without Result or Result_Power")
+            try:
+                loc = text(row.get("Location"))
+                if loc is None:
+                    problems.skip(f"{rel}#{i}", "no_location", f"{rel} row {i}: no Location")
+                    continue
+                if len(loc) > MAX_LOCATION_CHARS:
+                    problems.skip(f"{rel}#{i}", "bad_location", f"{rel} row {i}: Location too long")
+                    continue
+                kind = row_kind(row)
+                if kind is None:
+                    problems.skip(loc, "no_result", f"{rel}: row without Result or Result_Power")
+                    continue
+            except Exception as e:  # one bad row must not sink the file
+                problems.skip(f"{rel}#{i}", "bad_row", f"{rel} row {i}: {reason(e)}")
                 continue
             key = (folder.category, loc)
             if key not in results:
                 results[key] = _Result(folder.category, loc)
             results[key].add(kind, rel, folder, row)
 
-    out = [
-        row
-        for res in results.values()
-        if (row := _result_row(res, version, source_repo, commit, problems)) is not None
-    ]
+    out = []
+    for res in results.values():
+        try:
+            row = _result_row(res, version, source_repo, commit, problems)
+        except Exception as e:  # one bad result must not sink the round
+            problems.skip(res.location, "unreadable_result", f"{res.location}: {reason(e)}")
+            continue
+        if row is not None:
+            out.append(row)
     flag_unknown_benchmarks(out, problems)
     out = drop_key_duplicates(out, problems)
-    df = finish(out, InferenceResults)
+    df = finish(out, InferenceResults, problems)
     say(
         f"cmx {version}: {len(files)} files, {n_rows} rows -> {len(df)} results; "
         f"problems {problems.counts()}"
@@ -254,7 +273,7 @@ def _result_row(
         problems.skip(
             loc,
             "bad_location",
-            f"{rel}: Location {loc!r} is not "
+            f"{rel}: Location {brief(loc)} is not "
             "<division>/<submitter>/results/<system>/<benchmark>/<scenario>",
         )
         return None
@@ -275,7 +294,9 @@ def _result_row(
     row_version = text(base.get("version"))
     if row_version is not None and row_version != version:
         problems.flag(
-            loc, "version_mismatch", f"{rel}: row version {row_version!r} in a {version} folder"
+            loc,
+            "version_mismatch",
+            f"{rel}: row version {brief(row_version)} in a {version} folder",
         )
 
     model = text(base.get("Model")) or parsed.benchmark
@@ -290,14 +311,14 @@ def _result_row(
         nodes = None
     per_node = integer(base.get("accelerators_per_node"))
     accelerators = per_node * nodes if per_node is not None and nodes is not None else None
-    if accelerators is None or accelerators < 0:
+    if accelerators is None or accelerators < 0 or int64(accelerators) is None:
         accelerators = None
         problems.flag(
             loc,
             "bad_accelerator_count",
             f"{rel}: accelerators_per_node "
-            f"{base.get('accelerators_per_node')!r} x number_of_nodes "
-            f"{base.get('number_of_nodes')!r} is not a count; left empty",
+            f"{brief(base.get('accelerators_per_node'))} x number_of_nodes "
+            f"{brief(base.get('number_of_nodes'))} is not a count; left empty",
         )
 
     performance = unit = sps = None
@@ -324,7 +345,7 @@ def _result_row(
                 problems.flag(
                     loc,
                     "unexpected_unit",
-                    f"{rel}: {scenario} result in {unit!r}; samples_per_second left empty",
+                    f"{rel}: {scenario} result in {brief(unit)}; samples_per_second left empty",
                 )
     elif folder.power:
         problems.flag(
@@ -337,12 +358,12 @@ def _result_row(
     if power is not None:
         value = number(power[1].get("Result_Power"))
         punit = power_unit(power[1])
-        if value is None or value <= 0:
+        if value is None or value <= 0 or value / 1000.0 <= 0:
             problems.flag(
                 loc,
                 "bad_power",
                 f"{power[0]}: Result_Power "
-                f"{power[1].get('Result_Power')!r} is not positive; left empty",
+                f"{brief(power[1].get('Result_Power'))} is not positive; left empty",
             )
         elif punit == "watts" and scenario in ("Offline", "Server"):
             power_w = value
@@ -352,12 +373,14 @@ def _result_row(
             problems.flag(
                 loc,
                 "unexpected_power_unit",
-                f"{power[0]}: {scenario} power in {punit!r}; left empty",
+                f"{power[0]}: {scenario} power in {brief(punit)}; left empty",
             )
     elif folder.power:
         problems.flag(
             loc, "no_power_row", f"{rel}: {loc} is in a power folder but has no power value"
         )
+    spj = samples_per_joule(version, scenario, sps, power_w, energy_j)
+    spj = checked_spj(spj, loc, rel, problems)
 
     return {
         "round": version,
@@ -381,12 +404,22 @@ def _result_row(
         "tokens_per_sample": None,
         "power_w": power_w,
         "energy_per_query_j": energy_j,
-        "samples_per_joule": samples_per_joule(version, scenario, sps, power_w, energy_j),
+        "samples_per_joule": spj,
         "source": CMX,
         "source_repo": source_repo,
         "source_path": loc,
         "source_commit": commit,
     }
+
+
+def checked_spj(spj: float | None, loc: str, what: str, problems: ProblemLog) -> float | None:
+    """`spj` if it is a finite positive number; otherwise None, flagged (`bad_value`)."""
+    if spj is None or 0 < spj < math.inf:
+        return spj
+    problems.flag(
+        loc, "bad_value", f"{what}: samples per joule out of range (inputs too extreme); left empty"
+    )
+    return None
 
 
 _KEY = ("round", "category", "division", "submitter", "system", "benchmark", "scenario")
@@ -402,7 +435,7 @@ def flag_unknown_benchmarks(rows: list[dict[str, Any]], problems: ProblemLog) ->
         problems.flag(
             paths[0],
             "unknown_benchmark",
-            f"benchmark {name!r} is not a known MLPerf benchmark id "
+            f"benchmark {brief(name)} is not a known MLPerf benchmark id "
             f"({len(paths)} results kept with benchmark_known=False)",
         )
 

@@ -27,6 +27,7 @@ One InferenceResults row per result and category: an object with ``Suite``
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -34,6 +35,7 @@ from typing import Any
 from mlperf_power_dag.benchmarks import canonical_benchmark
 from mlperf_power_dag.catalog import SUMMARY
 from mlperf_power_dag.parsers.cmx import SCENARIOS, integer, number, parse_location, text
+from mlperf_power_dag.parsers.guards import brief, int64, reason
 from mlperf_power_dag.parsers.summary_results import (
     SummaryFormatError,
     categories,
@@ -42,6 +44,8 @@ from mlperf_power_dag.parsers.summary_results import (
     tokens_per_sample,
 )
 from mlperf_power_dag.readers.inference_cmx import (
+    MAX_LOCATION_CHARS,
+    checked_spj,
     drop_key_duplicates,
     flag_unknown_benchmarks,
     reports_tokens,
@@ -55,6 +59,8 @@ SUMMARY_PATTERNS = ("/summary_results.json",)
 Log = Callable[[str], None]
 
 _REQUIRED = ("Location", "Suite", "Category", "Scenario")
+# An ``ID`` longer than this is not quoted in messages (real ones read ``v4.1-0001``).
+MAX_ID_CHARS = 80
 
 
 def _location(row: dict[str, Any]) -> str | None:
@@ -87,61 +93,85 @@ def read_summary_round(
     except (OSError, SummaryFormatError) as e:
         problems.skip(name, "bad_file", f"{name}: {e}")
         entries = []
+    except Exception as e:  # an unreadable file is a problem, never a crash
+        problems.skip(name, "bad_file", f"{name}: {reason(e)}")
+        entries = []
 
     halves: dict[tuple[str, str], dict[str, list[tuple[int, dict, dict]]]] = {}
     copies: dict[str, list[dict]] = {}
     for i, entry in enumerate(entries):
-        ident = text(entry.get("ID")) or f"entry {i}"
-        missing = [f for f in _REQUIRED if text(entry.get(f)) is None]
-        if missing:
-            where = _location(entry) or f"{name}#{i}"
-            problems.skip(where, "missing_field", f"{name} {ident}: no {', '.join(missing)}")
-            continue
-        loc = _location(entry)
-        cats, unknown = categories(entry.get("Suite"))
-        if unknown:
-            problems.skip(
-                loc,
-                "unknown_category",
-                f"{name} {ident}: Suite "
-                f"{entry.get('Suite')!r} has categories {unknown} outside "
-                "datacenter/edge" + ("; kept for the others" if cats else ""),
-            )
-        perf, power = row_parts(entry)
-        if perf is None and power is None:
-            problems.skip(
-                loc, "no_result", f"{name} {ident}: no Performance_Result or Power_Result"
-            )
-            continue
-        if any(entry == seen for seen in copies.get(loc, [])):
-            problems.flag(
-                loc,
-                "duplicate_row",
-                f"{name} {ident}: identical copy of an earlier object for {loc}; counted once",
-            )
-            continue
-        copies.setdefault(loc, []).append(entry)
-        for cat in cats:
-            h = halves.setdefault((cat, loc), {})
-            if perf is not None:
-                h.setdefault("perf", []).append((i, entry, perf))
-            if power is not None:
-                h.setdefault("power", []).append((i, entry, power))
+        try:
+            _add_entry(i, entry, name, halves, copies, problems)
+        except Exception as e:  # one bad entry must not sink the round
+            problems.skip(f"{name}#{i}", "bad_entry", f"{name} entry {i}: {reason(e)}")
 
-    rows = [
-        row
-        for (cat, loc), h in halves.items()
-        if (row := _result_row(cat, loc, h, name, version, source_repo, commit, problems))
-        is not None
-    ]
+    rows = []
+    for (cat, loc), h in halves.items():
+        try:
+            row = _result_row(cat, loc, h, name, version, source_repo, commit, problems)
+        except Exception as e:  # one bad result must not sink the round
+            problems.skip(loc, "unreadable_result", f"{name} {loc}: {reason(e)}")
+            continue
+        if row is not None:
+            rows.append(row)
     flag_unknown_benchmarks(rows, problems)
     rows = drop_key_duplicates(rows, problems)
-    df = finish(rows, InferenceResults)
+    df = finish(rows, InferenceResults, problems)
     say(
         f"summary {version}: {len(entries)} objects -> {len(df)} results; "
         f"problems {problems.counts()}"
     )
     return RoundTable(results=df, problems=problems.frame())
+
+
+def _add_entry(
+    i: int,
+    entry: dict[str, Any],
+    name: str,
+    halves: dict[tuple[str, str], dict[str, list[tuple[int, dict, dict]]]],
+    copies: dict[str, list[dict]],
+    problems: ProblemLog,
+) -> None:
+    """File the performance and power halves of object `i` under (category, Location)."""
+    ident = text(entry.get("ID")) or f"entry {i}"
+    if len(ident) > MAX_ID_CHARS:
+        ident = f"entry {i}"
+    loc = _location(entry)
+    if loc is not None and len(loc) > MAX_LOCATION_CHARS:
+        problems.skip(f"{name}#{i}", "bad_location", f"{name} {ident}: Location too long")
+        return
+    missing = [f for f in _REQUIRED if text(entry.get(f)) is None]
+    if missing:
+        where = loc or f"{name}#{i}"
+        problems.skip(where, "missing_field", f"{name} {ident}: no {', '.join(missing)}")
+        return
+    cats, unknown = categories(entry.get("Suite"))
+    if unknown:
+        problems.skip(
+            loc,
+            "unknown_category",
+            f"{name} {ident}: Suite "
+            f"{brief(entry.get('Suite'))} has categories {brief(unknown)} outside "
+            "datacenter/edge" + ("; kept for the others" if cats else ""),
+        )
+    perf, power = row_parts(entry)
+    if perf is None and power is None:
+        problems.skip(loc, "no_result", f"{name} {ident}: no Performance_Result or Power_Result")
+        return
+    if any(entry == seen for seen in copies.get(loc, [])):
+        problems.flag(
+            loc,
+            "duplicate_row",
+            f"{name} {ident}: identical copy of an earlier object for {loc}; counted once",
+        )
+        return
+    copies.setdefault(loc, []).append(entry)
+    for cat in cats:
+        h = halves.setdefault((cat, loc), {})
+        if perf is not None:
+            h.setdefault("perf", []).append((i, entry, perf))
+        if power is not None:
+            h.setdefault("power", []).append((i, entry, power))
 
 
 def _single(
@@ -199,11 +229,13 @@ def _result_row(
         return None
     entry = (perf or power)[1]  # type: ignore[index]
     ident = text(entry.get("ID")) or loc
+    if len(ident) > MAX_ID_CHARS:
+        ident = loc
 
     scenario = SCENARIOS.get((text(entry.get("Scenario")) or "").lower())
     if scenario is None:
         problems.skip(
-            loc, "unknown_scenario", f"{name} {ident}: scenario {entry.get('Scenario')!r}"
+            loc, "unknown_scenario", f"{name} {ident}: scenario {brief(entry.get('Scenario'))}"
         )
         return None
     division = (text(entry.get("Category")) or "").lower()
@@ -225,18 +257,18 @@ def _result_row(
     if nodes is not None and nodes < 1:
         nodes = None
     accelerators, ok = _accelerators(entry, nodes)
-    if not ok or (accelerators is not None and accelerators < 0):
+    if not ok or (accelerators is not None and (accelerators < 0 or int64(accelerators) is None)):
         accelerators = None
         problems.flag(
             loc,
             "bad_accelerator_count",
             f"{name} {ident}: accelerators "
-            f"(a#={entry.get('a#')!r}, Nodes={entry.get('Nodes')!r}) not a count; "
+            f"(a#={brief(entry.get('a#'))}, Nodes={brief(entry.get('Nodes'))}) not a count; "
             "left empty",
         )
     errors = number(entry.get("errors"))
     if errors:
-        problems.flag(loc, "checker_errors", f"{name} {ident}: errors={entry.get('errors')!r}")
+        problems.flag(loc, "checker_errors", f"{name} {ident}: errors={brief(entry.get('errors'))}")
 
     tps = tokens_per_sample(entry.get("Accuracy"))
     performance = unit = sps = None
@@ -261,6 +293,14 @@ def _result_row(
                 sps = performance
             elif unit == "tokens/s" and tps is not None:
                 sps = performance / tps
+                if not sps < math.inf:
+                    problems.flag(
+                        loc,
+                        "bad_value",
+                        f"{name} {ident}: tokens/s / tokens per sample is not finite; "
+                        "samples_per_second left empty",
+                    )
+                    sps = None
             elif unit == "tokens/s":
                 problems.flag(
                     loc,
@@ -273,7 +313,8 @@ def _result_row(
                 problems.flag(
                     loc,
                     "unexpected_unit",
-                    f"{name} {ident}: {scenario} result in {unit!r}; samples_per_second left empty",
+                    f"{name} {ident}: {scenario} result in {brief(unit)}; "
+                    "samples_per_second left empty",
                 )
     elif power is not None:
         problems.flag(
@@ -285,7 +326,7 @@ def _result_row(
     power_w = energy_j = None
     if power is not None:
         value, punit = power[2]["value"], power[2]["unit"]
-        if value <= 0:
+        if value <= 0 or value / 1000.0 <= 0:
             problems.flag(loc, "bad_power", f"{name} {ident}: power {value}; left empty")
         elif punit == "watts" and scenario in ("Offline", "Server"):
             power_w = value
@@ -295,8 +336,10 @@ def _result_row(
             problems.flag(
                 loc,
                 "unexpected_power_unit",
-                f"{name} {ident}: {scenario} power in {punit!r}; left empty",
+                f"{name} {ident}: {scenario} power in {brief(punit)}; left empty",
             )
+    spj = samples_per_joule(version, scenario, sps, power_w, energy_j)
+    spj = checked_spj(spj, loc, f"{name} {ident}", problems)
 
     return {
         "round": version,
@@ -320,7 +363,7 @@ def _result_row(
         "tokens_per_sample": tps,
         "power_w": power_w,
         "energy_per_query_j": energy_j,
-        "samples_per_joule": samples_per_joule(version, scenario, sps, power_w, energy_j),
+        "samples_per_joule": spj,
         "source": SUMMARY,
         "source_repo": source_repo,
         "source_path": loc,

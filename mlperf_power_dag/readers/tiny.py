@@ -42,6 +42,7 @@ say Plumerai; flagged); system_name, processor, accelerator come from the system
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 import statistics
@@ -53,6 +54,7 @@ from typing import Any
 import pandas as pd
 
 from mlperf_power_dag.catalog import version_tuple
+from mlperf_power_dag.parsers.guards import brief, reason
 from mlperf_power_dag.parsers.tiny_results import (
     AccuracyResult,
     EnergyRun,
@@ -208,8 +210,8 @@ def load_system_json(data: bytes) -> tuple[dict[str, Any] | None, bool]:
         obj = json.loads(text, strict=False)
         if isinstance(obj, dict):
             return obj, False
-    except json.JSONDecodeError:
-        pass
+    except (json.JSONDecodeError, RecursionError, ValueError):
+        pass  # ValueError: an integer too long to convert
     fields: dict[str, Any] = {}
     for k, v in _JSON_FIELD.findall(text):
         fields.setdefault(k, v)
@@ -286,6 +288,9 @@ def read_tiny_round(
             except OSError as e:
                 problems.skip(rel, "unreadable_file", f"{rel}: {e.strerror or e}")
                 continue
+            except Exception as e:  # one bad file must not sink the round
+                problems.skip(rel, "bad_system_json", f"{rel}: {reason(e)}")
+                continue
             if fields is None:
                 problems.skip(rel, "bad_system_json", f"{rel}: not a readable system JSON")
                 continue
@@ -339,6 +344,9 @@ def read_tiny_round(
         except OSError as e:
             problems.skip(res.folder, "unreadable_file", f"{res.folder}: {e}; skipped")
             continue
+        except Exception as e:  # one bad result must not sink the round
+            problems.skip(res.folder, "unreadable_result", f"{res.folder}: {reason(e)}; skipped")
+            continue
         if row is None:
             continue
         meta = system_meta.get((res.division, res.submitter, res.system_dir), {})
@@ -380,7 +388,7 @@ def read_tiny_round(
         )
     if not results:
         problems.skip(".", "no_results", f"no <division>/<submitter>/results/ files under {root}")
-    df = finish(rows, TinyResults)
+    df = finish(rows, TinyResults, problems)
     n_energy = int(df["energy_per_inference_uj"].notna().sum())
     say(
         f"tiny {version}: {len(df)} results, {n_energy} with energy per inference; "
@@ -422,7 +430,7 @@ def _system_metadata(
             problems.flag(
                 sysj.rel,
                 "system_json_division_mismatch",
-                f"{sysj.rel}: Division {div!r} but results are under {res.division}/; "
+                f"{sysj.rel}: Division {brief(div)} but results are under {res.division}/; "
                 "the folder is used",
             )
         sub = _text(f.get("Submitter"))
@@ -432,7 +440,7 @@ def _system_metadata(
             problems.flag(
                 sysj.rel,
                 "system_json_submitter_mismatch",
-                f"{sysj.rel}: Submitter {sub!r} under {res.submitter}/; the folder is used",
+                f"{sysj.rel}: Submitter {brief(sub)} under {res.submitter}/; the folder is used",
             )
     return out
 
@@ -451,7 +459,9 @@ def _read_json(root: Path, rel: str, problems: ProblemLog) -> Any | None:
         return json.loads((root / rel).read_bytes())
     except (json.JSONDecodeError, UnicodeDecodeError) as e:
         problems.flag(rel, "bad_json", f"{rel}: not valid JSON ({e.__class__.__name__})")
-        return None
+    except (RecursionError, ValueError):  # ValueError: an integer too long to convert
+        problems.flag(rel, "bad_json", f"{rel}: not readable JSON (too deep or a number too long)")
+    return None
 
 
 def _performance(
@@ -668,7 +678,7 @@ def _result_row(
     if acc is not None and accuracy is None and known:
         problems.flag(res.folder, "no_accuracy_value", f"{res.folder}: no readable accuracy")
 
-    return {
+    row = {
         "division": res.division,
         "submitter": res.submitter,
         "system": res.system,
@@ -681,6 +691,22 @@ def _result_row(
         "inferences_per_joule": 1e6 / epi if epi else None,
         "accuracy": accuracy,
     }
+    for col in _VALUE_COLUMNS:
+        v = row[col]
+        if v is not None and not (math.isfinite(v) and (col == "accuracy" or v > 0)):
+            problems.flag(res.folder, "bad_value", f"{res.folder}: {col} out of range; left empty")
+            row[col] = None
+    return row
+
+
+_VALUE_COLUMNS = (
+    "latency_ms",
+    "throughput_ips",
+    "energy_per_inference_uj",
+    "power_w",
+    "inferences_per_joule",
+    "accuracy",
+)
 
 
 # ------------------------------------------------------------------- across rounds

@@ -32,11 +32,13 @@ leaves the row's energy columns empty and is flagged; it is never replaced by ze
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from mlperf_power_dag.parsers.guards import INT64_MAX, brief, reason
 from mlperf_power_dag.parsers.training_logs import (
     SKIPPED,
     FolderScore,
@@ -70,9 +72,14 @@ def _rel(path: str | Path, root: Path) -> str:
 def _positive_int(value: Any) -> int | None:
     try:
         n = int(str(value).strip())
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, RecursionError):
         return None
-    return n if n >= 0 else None
+    return n if 0 <= n <= INT64_MAX else None
+
+
+def _text(value: Any) -> str | None:
+    """A system description's text field; other JSON values (numbers, lists) as None."""
+    return value if isinstance(value, str) else None
 
 
 def _load_system(path: Path, problems: ProblemLog, rel: str) -> dict[str, Any] | None:
@@ -83,6 +90,11 @@ def _load_system(path: Path, problems: ProblemLog, rel: str) -> dict[str, Any] |
         desc = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
         problems.skip(rel, "bad_system_json", f"{rel}: {e}; the system's results are skipped")
+        return None
+    except (RecursionError, ValueError) as e:  # deep nesting, an integer too long
+        problems.skip(
+            rel, "bad_system_json", f"{rel}: {reason(e)}; the system's results are skipped"
+        )
         return None
     if not isinstance(desc, dict):
         problems.skip(rel, "bad_system_json", f"{rel}: not a JSON object; skipped")
@@ -128,15 +140,22 @@ def _row(
         problems.flag(
             rel,
             "bad_system_field",
-            f"{rel}: number_of_nodes {desc.get('number_of_nodes')!r} / accelerators_per_node "
-            f"{desc.get('accelerators_per_node')!r} not integers; counts left empty",
+            f"{rel}: number_of_nodes {brief(desc.get('number_of_nodes'))} / accelerators_per_node "
+            f"{brief(desc.get('accelerators_per_node'))} not integers; counts left empty",
         )
+    accelerators = per_node * nodes if nodes is not None and per_node is not None else None
+    if accelerators is not None and accelerators > INT64_MAX:
+        problems.flag(rel, "bad_system_field", f"{rel}: accelerator count too large; left empty")
+        accelerators = None
     division = desc.get("division")
     if not isinstance(division, str) or not division.strip():
         problems.flag(rel, "no_division", f"{rel}: system description has no division")
         division = "unknown"
     energy = (score.energy_j, score.compute_energy_j, score.interconnect_energy_j)
-    if score.energy_j is not None and (
+    if any(e is not None and not math.isfinite(e) for e in energy):
+        problems.flag(rel, "bad_value", f"{rel}: energy is not finite; energy left empty")
+        energy = (None, None, None)
+    if energy[0] is not None and (
         score.energy_j <= 0 or any(e is not None and e < 0 for e in energy)
     ):
         problems.flag(
@@ -148,15 +167,18 @@ def _row(
         energy = (None, None, None)
     ttt = score.time_to_train_min
     power = energy[0] / (ttt * 60) if energy[0] is not None and ttt else None
+    if power is not None and not 0 < power < math.inf:
+        problems.flag(rel, "bad_value", f"{rel}: average power out of range; left empty")
+        power = None
     return {
         "round": version,
         "division": division.strip(),
         "submitter": submitter,
         "system": system,
-        "system_name": desc.get("system_name"),
-        "accelerator": desc.get("accelerator_model_name"),
+        "system_name": _text(desc.get("system_name")),
+        "accelerator": _text(desc.get("accelerator_model_name")),
         "benchmark": score.benchmark,
-        "accelerators": per_node * nodes if nodes is not None and per_node is not None else None,
+        "accelerators": accelerators,
         "nodes": nodes if nodes else None,
         "time_to_train_min": ttt,
         "energy_j": energy[0],
@@ -188,7 +210,7 @@ def read_training_round(
         ruleset = ruleset_for(version)
     except ValueError as e:
         problems.skip(".", "unsupported_round", str(e))
-        return RoundTable(finish(rows, TrainingResults), problems.frame())
+        return RoundTable(finish(rows, TrainingResults, problems), problems.frame())
     known = set(allowed_benchmarks(ruleset))
 
     submitters = sorted(p for p in root.iterdir() if p.is_dir() and (p / "results").is_dir())
@@ -216,7 +238,11 @@ def read_training_round(
                 folders += 1
                 rel = _rel(bench, root)
                 say(f"training {version}: scoring {rel}")
-                score = score_benchmark_folder(bench, ruleset, nodes=nodes)
+                try:
+                    score = score_benchmark_folder(bench, ruleset, nodes=nodes)
+                except Exception as e:  # one bad folder must not sink the round
+                    problems.skip(rel, "unreadable_result", f"{rel}: {reason(e)}; skipped")
+                    continue
                 for issue in score.issues:
                     path = _rel(issue.path, root)
                     message = f"{rel}: {issue.message}" if path == rel else issue.message
@@ -226,14 +252,18 @@ def read_training_round(
                         problems.flag(path, issue.kind, message)
                 if not score.scored:
                     continue
+                ttt = score.time_to_train_min
+                if not (ttt is not None and 0 < ttt < math.inf):
+                    problems.skip(rel, "bad_value", f"{rel}: time to train out of range; skipped")
+                    continue
                 if score.benchmark not in known:
                     problems.flag(
                         rel,
                         "unknown_benchmark",
                         f"{rel}: {score.benchmark!r} is not a {ruleset} benchmark",
                     )
-                rows.append(
-                    _row(
+                try:
+                    row = _row(
                         score,
                         desc,
                         version=version,
@@ -244,9 +274,12 @@ def read_training_round(
                         source_repo=source_repo,
                         commit=commit,
                     )
-                )
+                except Exception as e:  # e.g. a system description too deeply nested
+                    problems.skip(rel, "unreadable_result", f"{rel}: {reason(e)}; skipped")
+                    continue
+                rows.append(row)
     say(
         f"training {version}: {len(rows)} results with power from {folders} folders; "
         f"problems {problems.counts()}"
     )
-    return RoundTable(finish(rows, TrainingResults), problems.frame())
+    return RoundTable(finish(rows, TrainingResults, problems), problems.frame())
