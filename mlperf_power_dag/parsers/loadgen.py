@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import json
+import math
 import re
 from collections.abc import KeysView
 from dataclasses import dataclass, field
@@ -271,7 +272,7 @@ def _parse_json_lines(text: str) -> MLLog:
         try:
             msg = json.loads(line[n:])
             key = msg["key"]
-        except (ValueError, KeyError, TypeError):
+        except (ValueError, KeyError, TypeError, RecursionError):
             log.malformed += 1
             continue
         log.messages += 1
@@ -484,7 +485,7 @@ def loadgen_result(
         perf, unit = _ns_to_ms(f.get(key or "result_90.00_percentile_latency_ns")), "ms"
     elif scenario == "MultiStream" and run == "MultiStream" and legacy:
         perf, unit = f.get("effective_samples_per_query"), "samples/query"
-        spq = int(perf) if perf else None
+        spq = int(perf) if perf and math.isfinite(perf) else None
     elif scenario == "MultiStream" and run == "MultiStream":
         spq = MULTISTREAM_SAMPLES_PER_QUERY
         perf, unit = _ns_to_ms(f.get("early_stopping_latency_ms")), "ms"
@@ -506,6 +507,17 @@ def loadgen_result(
         if head is not None and f.get(head) is not None:
             perf, unit = f.get(head), "tokens/s"
 
+    if perf is not None and not (
+        isinstance(perf, (int, float)) and math.isfinite(perf) and perf > 0
+    ):
+        notes.append(("bad_value", f"{scenario} result {perf!r} {unit} is not a positive number"))
+        perf = None
+    if sps is not None and not (math.isfinite(sps) and sps > 0):
+        notes.append(("bad_value", f"samples per second {sps!r} is not a positive number"))
+        sps = None
+    if tps is not None and not (math.isfinite(tps) and tps > 0):
+        notes.append(("bad_value", f"tokens per sample {tps!r} is not a positive number"))
+        tps = None
     if perf is None and not notes:
         notes.append(("missing_result_field", f"no {scenario} result in the {source} log"))
 
@@ -526,13 +538,16 @@ def loadgen_result(
 
 
 def _as_float(value: Any) -> float | None:
+    """A finite number from a log value, else None (inf and nan count as missing)."""
     if isinstance(value, bool) or value is None:
         return None
-    if isinstance(value, (int, float)):
-        return float(value)
-    if isinstance(value, str):
-        try:
-            return float(value.split()[0]) if value.strip() else None
-        except ValueError:
+    try:
+        if isinstance(value, (int, float)):
+            out = float(value)
+        elif isinstance(value, str):
+            out = float(value.split()[0]) if value.strip() else None
+        else:
             return None
-    return None
+    except (ValueError, OverflowError):
+        return None
+    return out if out is not None and math.isfinite(out) else None

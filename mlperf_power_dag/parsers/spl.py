@@ -23,6 +23,7 @@ The mean is a sequential left-to-right sum, as Python's `sum()` in the checker.
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -409,7 +410,9 @@ def power_window(detail: MLLog) -> tuple[np.datetime64, np.datetime64]:
 def _queries(detail: MLLog, scenario: str, version: str, duration_s: float) -> float:
     if version_tuple(version) >= (2, 0):
         n = detail.number("result_query_count")
-        return float(int(n)) if n is not None else float("nan")
+        if n is None or not math.isfinite(n):
+            return float("nan")
+        return float(int(n))
     if scenario == "MultiStream":
         q = detail.number("generated_query_count")
         spq = detail.number("generated_samples_per_query")
@@ -437,7 +440,10 @@ def power_metric(detail: MLLog, trace: Trace, scenario: str, version: str) -> Po
             "no_samples_in_window",
             f"no power samples between {begin} and {end} ({trace.time.size} samples in trace)",
         )
-    avg = float(np.cumsum(w)[-1]) / w.size  # sequential sum, as the checker's sum()
+    with np.errstate(over="ignore"):  # a sum past 1e308 is inf, refused just below
+        avg = float(np.cumsum(w)[-1]) / w.size  # sequential sum, as the checker's sum()
+    if not math.isfinite(avg):
+        raise PowerError("nonfinite_power", f"mean power in the window is {avg} W")
     if not avg > 0:
         raise PowerError("nonpositive_power", f"mean power in the window is {avg} W")
     run = canonical_scenario(str(detail.get("effective_scenario", scenario))) or scenario
@@ -447,7 +453,7 @@ def power_metric(detail: MLLog, trace: Trace, scenario: str, version: str) -> Po
     if scenario not in ("SingleStream", "MultiStream"):
         raise PowerError("unknown_scenario", f"no power rule for scenario {scenario!r}")
     n = _queries(detail, scenario, version, duration_s)
-    if not n > 0:
+    if not (math.isfinite(n) and n > 0):
         raise PowerError("missing_query_count", "detail log has no usable query count")
     inferred = scenario == "MultiStream" and run == "SingleStream" and not legacy_ms
     if inferred:
@@ -456,9 +462,11 @@ def power_metric(detail: MLLog, trace: Trace, scenario: str, version: str) -> Po
     else:
         value = avg * duration_s * 1000 / n
         spq = 1 if scenario == "SingleStream" else MULTISTREAM_SAMPLES_PER_QUERY
+    if not (math.isfinite(value) and value > 0):
+        raise PowerError("nonfinite_power", f"energy per query {value} mJ is not a finite number")
     if legacy_ms:
         s = detail.number("generated_samples_per_query")
-        spq = int(s) if s else None
+        spq = int(s) if s and math.isfinite(s) else None
         per_query = value * spq / 1000 if spq else None
         return PowerMetric(
             value, "mJ/sample", avg, per_query, spq, int(w.size), nonpositive, duration_s, False

@@ -525,7 +525,7 @@ def read_tree_round(
         for category in cats:
             rows.append(_row(keep, category, info, version, source_repo, commit))
 
-    table = finish(rows, InferenceResults)
+    table = finish(rows, InferenceResults, problems)
     counts = problems.counts()
     n_power = table.loc[table.power_w.notna(), "source_path"].nunique()
     say(

@@ -1,9 +1,7 @@
 """Fuzz the loadgen log and spl.txt parsers and the submission-tree reader.
 
-These modules are maintained elsewhere (the tests only: no code of theirs is changed here).
-Tests that currently fail are marked xfail(strict=True) with what the code needs; each also
-checks a few fixed bad inputs first, so it fails the same way in every run, and passes (then
-XPASS, which fails the run: remove the mark) once the code is fixed.
+Each test checks a few fixed bad inputs first (a deeply nested MLLOG line, inf and negative
+results, 1e308 W samples, an inf query count), then mutated real samples.
 """
 
 from __future__ import annotations
@@ -15,7 +13,6 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-import pytest
 from fuzzlib import (
     COMMIT,
     check_round,
@@ -70,11 +67,6 @@ def _check_loadgen(scen: str, detail_text: str, summary_text: str) -> None:
     assert lg.tokens_per_sample is None or 0 < lg.tokens_per_sample < math.inf
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="loadgen.parse_mllog catches (ValueError, KeyError, TypeError) around json.loads: "
-    "a deeply nested :::MLLOG line raises RecursionError; add RecursionError to the except",
-)
 def test_parse_mllog(budget, fuzz_long, inference_samples):
     """parse_mllog never raises (it documents 'never fatal')."""
     _assert_seeds_pass({"deeply nested line": lambda: parse_mllog(DEEP_LINE)})
@@ -100,12 +92,6 @@ def test_parse_summary(budget, fuzz_long, inference_samples):
     run()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="loadgen._as_float accepts inf/nan and any sign ('Samples per second : inf', a "
-    "latency of -1e294 ms) and legacy MultiStream int(perf) raises OverflowError on inf: "
-    "return None for non-finite values; reject latencies <= 0 and rates < 0",
-)
 def test_loadgen_result(budget, fuzz_long, inference_samples):
     """The headline result is finite, rates are >= 0 and latencies > 0, or None."""
     off, ss = inference_samples["offline"], inference_samples["singlestream"]
@@ -137,13 +123,6 @@ def test_loadgen_result(budget, fuzz_long, inference_samples):
     run()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="spl.power_metric: samples of 1e308 W are finite, their running sum is not, so the "
-    "mean power is inf and passes 'avg > 0' (check math.isfinite(avg) and of the energy per "
-    "query, raise PowerError); _queries does int(n) on an inf result_query_count: "
-    "OverflowError escapes (treat a non-finite count as missing_query_count)",
-)
 def test_spl_power_metric(budget, fuzz_long, inference_samples):
     """parse_trace never raises; power_metric raises only PowerError and returns finite
     positive numbers."""
@@ -190,13 +169,6 @@ def _check_power(scen: str, detail_text: str, spl: str) -> None:
     assert m.energy_per_query_j is None or 0 < m.energy_per_query_j < math.inf
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="inference_tree.read_tree_round calls finish(rows, InferenceResults) without its "
-    "ProblemLog, so non-finite performance/power values (from loadgen and spl, see the tests "
-    "above) reach the table: pass problems to finish (it then drops rows the model rejects "
-    "and nulls +-inf, flagged), or check values in _row",
-)
 def test_tree_reader(budget, fuzz_long, inference_samples):
     """A one-system tree (three scenarios with power) with 1-2 files mutated: the reader
     never raises and every number in its table is finite."""
