@@ -121,8 +121,9 @@ def test_partitions_runs_and_crosscheck_recorded(built):
         assert keys == set(TREE_ROUNDS + CMX_ROUNDS + ["v0.6"])
         runs = instance.get_runs()
         # one per round of every suite (6 tiny, 2 training), plus one downstream run for each
-        # single-suite build; the builds after them start no run but v0.6's, which fails
-        assert sum(r.is_success for r in runs) == len(TREE_ROUNDS + CMX_ROUNDS) + 6 + 2 + 3
+        # single-suite build and one for the build that recorded v0.6 (a new known round
+        # changes what the figures show); the warm build starts only v0.6's run, which fails
+        assert sum(r.is_success for r in runs) == len(TREE_ROUNDS + CMX_ROUNDS) + 6 + 2 + 4
         check = instance.event_log_storage.get_latest_asset_check_execution_by_key(
             [dg.AssetCheckKey(dg.AssetKey("inference_crosscheck"), "crosscheck_agreement")]
         )
@@ -272,19 +273,21 @@ def test_figures_of_several_suites_draw_from_inference_alone(built, key):
 def test_every_round_table_passed_its_checks(built):
     import os
 
+    rounds = {"inference": len(TREE_ROUNDS + CMX_ROUNDS), "tiny": 6, "training": 2}
     os.environ["DAGSTER_HOME"] = str(built["home"] / "dagster")
     try:
-        instance = dg.DagsterInstance.get()
-        for suite in ("inference", "tiny", "training"):
+        storage = dg.DagsterInstance.get().event_log_storage
+        for suite, n in rounds.items():
             key = dg.AssetKey(f"{suite}_results")
-            names = ["unique_result_keys", "provenance_complete", "row_count_kept",
-                     "skipped_share"]  # fmt: skip
-            latest = instance.event_log_storage.get_latest_asset_check_execution_by_key(
-                [dg.AssetCheckKey(key, n) for n in names]
-            )
-            assert len(latest) == 4, suite
-            for check_key, record in latest.items():
-                evaluation = record.event.asset_check_evaluation
-                assert evaluation.passed, (suite, check_key.name, evaluation.metadata)
+            for name in ["unique_result_keys", "provenance_complete", "row_count_kept",
+                         "skipped_share"]:  # fmt: skip
+                history = storage.get_asset_check_execution_history(
+                    dg.AssetCheckKey(key, name), limit=100
+                )
+                # the run of the unreachable round plans the checks but never evaluates them
+                done = [r.event.asset_check_evaluation for r in history if r.event is not None]
+                assert len(done) == n, (suite, name)
+                failed = [e.metadata for e in done if not e.passed]
+                assert failed == [], (suite, name, failed)
     finally:
         del os.environ["DAGSTER_HOME"]
