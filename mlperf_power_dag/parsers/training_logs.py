@@ -139,13 +139,17 @@ _PARSERS = {"4.0.0": ruleset_400, "4.1.0": ruleset_410}
 # with these members, hence valid, as soon as its value and metadata are valid JSON on their
 # own (checked by the pattern, else decoded apart). `time_ms` is left to the slow path when
 # negative or longer than 18 digits, where float() of its text and of its JSON value differ.
+# Most lines are power readings of one exact form, matched first.
 _NUM = r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?"
-_TIME_MS = r"(?:0|[1-9][0-9]{0,17})(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?"
+_INT18 = r"(?:0|[1-9][0-9]{0,17})"
+_TIME_MS = _INT18 + r"(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?"
 _STD_LINE = re.compile(
-    r'(:::MLLOG \{"namespace": ?"[^"\\]*", ?"time_ms": ?(' + _TIME_MS + r'), ?'
+    r'(?:(:::MLLOG \{"namespace": "", "time_ms": (' + _INT18 + r'), "event_type": '
+    r'"POINT_IN_TIME", "key": "power_reading", "value": (' + _INT18 + r'), "metadata": ""\})'
+    r'|(:::MLLOG \{"namespace": ?"[^"\\]*", ?"time_ms": ?(' + _TIME_MS + r'), ?'
     r'"event_type": ?"[^"\\]*", ?"key": ?"([^"\\]*)", ?"value": ?'
     r'(?:(' + _NUM + r')|("[^"\\]*")|(null|true|false)|(.*?)), ?'
-    r'"metadata": ?(?:("[^"\\]*")|(\{.*\}))\}) *$',
+    r'"metadata": ?(?:("[^"\\]*")|(\{.*\}))\})) *$',
     re.MULTILINE,
 )  # fmt: skip
 _CONTROL_BUT_NEWLINE = bytes(c for c in range(32) if c != 10)
@@ -154,7 +158,11 @@ _LITERALS = {"null": None, "true": True, "false": False}
 
 def _std_logline(make, groups: tuple[str, ...], lineno: int):
     """The LogLine of a line matched by `_STD_LINE` (groups), or None to decode it whole."""
-    full, time_ms, key, number, string, literal, other, m_str, m_other = groups
+    reading, reading_ms, watts = groups[:3]
+    if reading:
+        meta = {"value": int(watts), "metadata": ""}
+        return make(reading, float(reading_ms), "power_reading", meta, lineno)
+    full, time_ms, key, number, string, literal, other, m_str, m_other = groups[3:]
     if "\n" in full:
         return None  # a string running on past its line
     value: object
