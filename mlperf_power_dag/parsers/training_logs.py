@@ -156,6 +156,20 @@ _CONTROL_BUT_NEWLINE = bytes(c for c in range(32) if c != 10)
 _LITERALS = {"null": None, "true": True, "false": False}
 
 
+_SCAN = json.JSONDecoder().scan_once  # what json.loads runs, without its wrappers
+
+
+def _json_value(text: str) -> object:
+    """``json.loads(text)`` of a text that does not start or end with whitespace."""
+    try:
+        value, end = _SCAN(text, 0)
+    except StopIteration:
+        raise ValueError("not JSON") from None
+    if end != len(text):
+        raise ValueError("extra data")
+    return value
+
+
 def _std_logline(make, groups: tuple[str, ...], lineno: int):
     """The LogLine of a line matched by `_STD_LINE` (groups), or None to decode it whole."""
     reading, reading_ms, watts = groups[:3]
@@ -178,8 +192,8 @@ def _std_logline(make, groups: tuple[str, ...], lineno: int):
         elif literal:
             value = _LITERALS[literal]
         else:
-            value = json.loads(other)  # also rejects an empty value
-        meta = m_str[1:-1] if m_str else json.loads(m_other)
+            value = _json_value(other)
+        meta = m_str[1:-1] if m_str else _json_value(m_other)
     except ValueError:
         return None  # e.g. a repeated member
     return make(full, float(time_ms), key, {"value": value, "metadata": meta}, lineno)
@@ -237,7 +251,7 @@ def _read_mllog_text(text: str, module) -> tuple[list, list]:
                 return loglines, []
     loglines, failed = [], []
     lineno = 0
-    for piece in text.split("\n"):
+    for piece in [x for x in text.split("\n") if token in x]:
         at = piece.rfind(token)
         if at < 0:
             continue
