@@ -210,13 +210,13 @@ def _printable_ascii(text: str) -> bool:
 def read_mllog_file(path: Path | str, ruleset: str) -> tuple[list, list]:
     """What mlperf-logging's ``parse_file(path, ruleset)`` returns: (LogLines, failed lines).
 
-    Equal LogLine objects, read faster: mlperf-logging cuts each line up to its last
-    ``:::MLLOG `` with ``re.sub(".*:::MLLOG ", ...)``, which rescans the rest of the line at
-    every position (quadratic in its length), and decodes each line as JSON. Here
-    ``str.rfind`` finds the same place, lines of the standard form are read by one pattern
-    (a whole file at once when they all are) and any other line is decoded by
-    mlperf-logging's own ``string_to_logline``.
+    Equal LogLine objects, in a fraction of the time.
     """
+    # parse_file cuts each line up to its last `:::MLLOG ` with re.sub(".*:::MLLOG ", ...),
+    # which rescans the rest of the line at every position (quadratic in its length), then
+    # decodes the line as JSON. Here str.rfind finds the same place, lines of the standard
+    # form are read by one pattern (a whole file at once when they all are) and any other
+    # line goes to mlperf-logging's own string_to_logline.
     module = _PARSERS.get(ruleset)
     if module is None:
         return parse_file(str(path), ruleset=ruleset)
@@ -252,10 +252,7 @@ def _read_mllog_text(text: str, module) -> tuple[list, list]:
     loglines, failed = [], []
     lineno = 0
     for piece in [x for x in text.split("\n") if token in x]:
-        at = piece.rfind(token)
-        if at < 0:
-            continue
-        line = (token + piece[at + len(token) :]).strip()
+        line = (token + piece[piece.rfind(token) + len(token) :]).strip()
         m = _STD_LINE.fullmatch(line) if clean else None
         ll = _std_logline(make, m.groups(), lineno) if m is not None else None
         if ll is not None:
@@ -270,11 +267,10 @@ def _read_mllog_text(text: str, module) -> tuple[list, list]:
 
 
 class _ParsedOnce:
-    """Stands in for `yaml` in mlp_compliance: each config file is parsed once.
+    """`yaml` as mlp_compliance uses it, with each rule file parsed once per process."""
 
-    The compliance checker parses its YAML rules anew for every log it checks; they are
-    package data, so a parsed copy (keyed by file, size and mtime) serves every later log.
-    """
+    # The checker parses its YAML rules anew for every log; they are package data, so a
+    # parsed copy (by file, size and mtime; deep-copied out) serves every later log.
 
     def __init__(self) -> None:
         self._cache: dict[tuple, object] = {}
@@ -323,12 +319,10 @@ _RULES_LOCK = threading.Lock()
 
 @contextlib.contextmanager
 def _rules_parsed_once() -> Iterator[None]:
-    """Let mlp_compliance reuse its parsed YAML rules and compiled checks while it runs.
-
-    The checker loads its YAML rules for every log and compiles every check each time it
-    evaluates it; the rules and checks are fixed texts, so one parse and one compilation
-    each give the same verdicts.
-    """
+    """mlp_compliance with its YAML rules parsed and its checks compiled once per process."""
+    # The checker loads its rules for every log and compiles every check each time it
+    # evaluates it; they are fixed texts, so one parse and one compilation give the same
+    # verdicts.
     with _RULES_LOCK:
         mlp_compliance.yaml = _YAML
         mlp_compliance.eval = _eval
@@ -341,11 +335,8 @@ def _rules_parsed_once() -> Iterator[None]:
 
 
 def _compliance_valid(loglines: list, failed: list, ruleset: str) -> tuple[bool, list[str]]:
-    """The compliance verdict of ``mlp_compliance.main`` on an already parsed log.
-
-    ``main`` parses the file itself (``check_file``); this runs the rest of ``check_file``
-    on the lines read once: (valid, the checker's messages).
-    """
+    """(valid, messages) of ``mlp_compliance.main`` for a log, from its parsed lines."""
+    # main() parses the file itself in check_file; this is the rest of check_file.
     checker = mlp_compliance.make_checker(usage=USAGE, ruleset=ruleset, quiet=True, werror=False)
     if failed:
         checker.put_message("Log lines had parsing errors.")
