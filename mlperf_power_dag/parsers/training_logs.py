@@ -57,6 +57,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import CodeType
 
+import numpy as np
 import yaml
 from mlperf_logging.benchmark_meta import get_allowed_benchmarks, get_result_file_counts
 from mlperf_logging.compliance_checker import mlp_compliance
@@ -152,7 +153,6 @@ _STD_LINE = re.compile(
     r'"metadata": ?(?:("[^"\\]*")|(\{.*\}))\})) *$',
     re.MULTILINE,
 )  # fmt: skip
-_CONTROL_BUT_NEWLINE = bytes(c for c in range(32) if c != 10)
 _LITERALS = {"null": None, "true": True, "false": False}
 
 
@@ -203,8 +203,8 @@ def _printable_ascii(text: str) -> bool:
     """Whether `text` holds only printable ASCII characters and newlines."""
     if not text.isascii():
         return False
-    raw = text.encode("ascii")
-    return len(raw.translate(None, _CONTROL_BUT_NEWLINE)) == len(raw)
+    raw = np.frombuffer(text.encode("ascii"), np.uint8)
+    return not ((raw < 32) & (raw != 10)).any()
 
 
 def read_mllog_file(path: Path | str, ruleset: str) -> tuple[list, list]:
