@@ -489,8 +489,13 @@ def _node_energy(
 ) -> tuple[float | None, list[Issue]]:
     """Node energy by mlperf-logging; the May-2024 rule where its stop is not after start."""
     issues: list[Issue] = []
-    starts = [ll.timestamp for ll in loglines if ll.key == "power_measurement_start"]
-    stops = [ll.timestamp for ll in loglines if ll.key == "power_measurement_stop"]
+    starts: list[float] = []
+    stops: list[float] = []
+    for ll in loglines:
+        if ll.key == "power_measurement_start":
+            starts.append(ll.timestamp)
+        elif ll.key == "power_measurement_stop":
+            stops.append(ll.timestamp)
     if not starts:
         issues.append(
             Issue(
@@ -526,7 +531,7 @@ def _node_energy(
                 )
             )
         first = next(i for i, ll in enumerate(loglines) if ll.key == "power_measurement_start")
-        in_window = [ll for ll in loglines[first:] if ll.key == "power_reading"]
+        in_window = any(ll.key == "power_reading" for ll in loglines[first:])
     else:
         if not stops:
             issues.append(
@@ -537,9 +542,9 @@ def _node_energy(
                 )
             )
         end = max(stops) if stops else float("inf")
-        in_window = [
-            ll for ll in loglines if ll.key == "power_reading" and start <= ll.timestamp <= end
-        ]
+        in_window = any(
+            ll.key == "power_reading" and start <= ll.timestamp <= end for ll in loglines
+        )
     if not in_window:
         issues.append(
             Issue(
