@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from mlperf_power_dag.catalog import version_tuple
 
 MLLOG_MARKER = ":::MLLOG"
@@ -169,24 +171,22 @@ _LOADGEN_LINE = re.compile(
     + r"\}\}) *$",
     re.MULTILINE,
 )  # fmt: skip
-_CONTROL_BUT_NEWLINE = bytes(c for c in range(32) if c != 10)
 _LITERALS = {"true": True, "false": False, "null": None}
-_LEADING_ZERO = re.compile(r",0[0-9]")
 
 
 def _is_int_list(text: str) -> bool:
     """Whether `text` is a JSON array of non-negative integers written without spaces."""
     if text[:1] != "[" or text[-1:] != "]" or not text.isascii():
         return False
-    inner = text[1:-1]
-    return not inner or not (
-        inner.encode("ascii").translate(None, b"0123456789,")
-        or inner[0] == ","
-        or inner[-1] == ","
-        or ",," in inner
-        or (inner[0] == "0" and inner[1:2] not in ("", ","))
-        or (",0" in inner and _LEADING_ZERO.search(inner))
-    )
+    if len(text) == 2:
+        return True
+    a = np.frombuffer(text.encode("ascii"), np.uint8)[1:-1]
+    digit = a - np.uint8(ord("0")) < 10  # below '0' wraps high
+    comma = a == ord(",")
+    if not (digit | comma).all() or comma[0] or comma[-1] or (comma[1:] & comma[:-1]).any():
+        return False
+    first = np.concatenate(([True], comma[:-1]))  # the first character of each number
+    return not (first[:-1] & (a[:-1] == ord("0")) & digit[1:]).any()  # no leading zero
 
 
 def _is_string_map(text: str) -> bool:
@@ -220,8 +220,8 @@ def _parse_loadgen_lines(text: str) -> MLLog | None:
     """`parse_mllog` of a log whose message lines are all as loadgen prints them, else None."""
     if not text.isascii():
         return None
-    raw = text.encode("ascii")
-    if len(raw.translate(None, _CONTROL_BUT_NEWLINE)) != len(raw):
+    raw = np.frombuffer(text.encode("ascii"), np.uint8)
+    if ((raw < 32) & (raw != 10)).any():
         return None  # tabs, CR, other line breaks: lines as `str.splitlines` cuts them
     marked = text.count("\n" + MLLOG_MARKER) + text.startswith(MLLOG_MARKER)
     if text.count(MLLOG_MARKER) != marked:
@@ -293,6 +293,10 @@ def read_mllog(path: Path | str) -> MLLog:
 # mlperf_log_summary.txt
 
 
+_NAME_VALUE = re.compile(r"^([^:\n]*):(.*)$", re.MULTILINE)
+_OTHER_LINE_BREAK = re.compile(r"[\r\v\f\x1c\x1d\x1e]")  # where str.splitlines also cuts
+
+
 @dataclass
 class Summary:
     """The `name : value` lines of a loadgen summary, first occurrence of each name."""
@@ -323,10 +327,12 @@ def parse_summary(text: str) -> Summary:
     Linear in the length of each line, whatever it holds.
     """
     fields: dict[str, str] = {}
-    for line in text.replace("\x00", "").splitlines():
-        name, colon, value = line.partition(":")
-        if not colon:
-            continue
+    text = text.replace("\x00", "")
+    if text.isascii() and not _OTHER_LINE_BREAK.search(text):
+        pairs = _NAME_VALUE.findall(text)  # the lines with a colon, cut at the first
+    else:
+        pairs = [(n, v) for n, c, v in (x.partition(":") for x in text.splitlines()) if c]
+    for name, value in pairs:
         name = name.lstrip()
         if name[:1] == "*":  # loadgen's `* name : value` bullets
             name = name[1:]

@@ -223,8 +223,6 @@ def parse_trace_stream(f: BinaryIO, chunk_bytes: int = TRACE_CHUNK_BYTES) -> Tra
 _HEAD = b"Time,MM-DD-YYYY HH:MM:SS.fff,Watts,"
 _HEAD_LEN = len(_HEAD)
 _WINDOW = _HEAD_LEN + _W_WIDTH + 1  # the head, the widest fast watts field and its end
-_HEAD_TIME = np.frombuffer(b"Time,", np.uint8)
-_HEAD_WATTS = np.frombuffer(b",Watts,", np.uint8)
 
 
 def _parse_lines(
