@@ -9,13 +9,22 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fuzzlib import Mirror
+from fuzzlib import CASES, Mirror
 
 TINY_REPOS = ("tiny_results_v0.5", "tiny_results_v1.0", "tiny_results_v1.3")
 V41 = "inference_results_v4.1"
 CMX = "cm4mlperf-results"
 TRAINING = "training_results_v4.0"
 LONG_CASES = 1000  # per parser and reader entry point in the long profile
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Cases run per fuzz test (explicit seeds of the xfail tests not counted)."""
+    if not CASES:
+        return
+    terminalreporter.section("fuzz cases")
+    for test, n in sorted(CASES.items()):
+        terminalreporter.write_line(f"{n:6d}  {test}")
 
 
 @pytest.fixture(scope="session")

@@ -11,10 +11,12 @@ a copy of for every case it remembers.
 from __future__ import annotations
 
 import copy
+import functools
 import json
 import math
 import os
 import subprocess
+from collections import Counter
 from collections.abc import Callable, Iterable
 from fnmatch import fnmatch
 from pathlib import Path
@@ -318,6 +320,21 @@ def mutated_json(draw: Draw, sample: Any, max_ops: int = 3, raw: bool = True) ->
 
 
 # ---------------------------------------------------------------------------- checks
+
+# Cases run per test (pytest node id), reported at the end of the session (conftest.py).
+CASES: Counter[str] = Counter()
+
+
+def counted(fn: Callable) -> Callable:
+    """Count each call of a fuzz case (put it between @given and the function)."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        test = os.environ.get("PYTEST_CURRENT_TEST", "?").rsplit(" ", 1)[0]
+        CASES[test] += 1
+        return fn(*args, **kwargs)
+
+    return wrapper
 
 
 def fuzz_settings(examples: int, long: bool) -> Callable:

@@ -6,7 +6,7 @@ import json
 import tempfile
 from pathlib import Path
 
-from fuzzlib import COMMIT, check_round, fuzz_settings, mutated_json, pick, write_tree
+from fuzzlib import COMMIT, check_round, counted, fuzz_settings, mutated_json, pick, write_tree
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -46,6 +46,7 @@ def test_cmx_parser(budget, fuzz_long, cmx_samples):
 
     @fuzz_settings(budget(150), fuzz_long)
     @given(st.data())
+    @counted
     def run(data):
         doc = mutated_json(data.draw, pick(data.draw, files))
         try:
@@ -72,6 +73,7 @@ def test_summary_parser(budget, fuzz_long, summary_sample):
 
     @fuzz_settings(budget(150), fuzz_long)
     @given(st.data())
+    @counted
     def run(data):
         doc = mutated_json(data.draw, summary_sample, max_ops=4)
         try:
@@ -94,6 +96,7 @@ def test_cmx_reader(budget, fuzz_long, cmx_samples):
 
     @fuzz_settings(budget(30), fuzz_long)
     @given(st.data())
+    @counted
     def run(data):
         rnd = pick(data.draw, rounds)
         tree = {p: json.dumps(rows) for p, rows in cmx_samples[rnd].items()}
@@ -113,6 +116,7 @@ def test_summary_reader(budget, fuzz_long, summary_sample):
 
     @fuzz_settings(budget(30), fuzz_long)
     @given(st.data())
+    @counted
     def run(data):
         doc = mutated_json(data.draw, summary_sample, max_ops=6)
         with tempfile.TemporaryDirectory() as d:

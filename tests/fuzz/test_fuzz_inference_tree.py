@@ -16,6 +16,7 @@ from pathlib import Path
 from fuzzlib import (
     COMMIT,
     check_round,
+    counted,
     fuzz_settings,
     mutated_json,
     mutated_mllog,
@@ -74,6 +75,7 @@ def test_parse_mllog(budget, fuzz_long, inference_samples):
 
     @fuzz_settings(budget(100), fuzz_long)
     @given(st.data())
+    @counted
     def run(data):
         parse_mllog(mutated_mllog(data.draw, pick(data.draw, details)))
 
@@ -86,6 +88,7 @@ def test_parse_summary(budget, fuzz_long, inference_samples):
 
     @fuzz_settings(budget(100), fuzz_long)
     @given(st.data())
+    @counted
     def run(data):
         parse_summary(mutated_text(data.draw, pick(data.draw, summaries)))
 
@@ -108,6 +111,7 @@ def test_loadgen_result(budget, fuzz_long, inference_samples):
 
     @fuzz_settings(budget(100), fuzz_long)
     @given(st.data())
+    @counted
     def run(data):
         scen = pick(data.draw, sorted(SCENARIOS))
         s = inference_samples[scen]
@@ -145,6 +149,7 @@ def test_spl_power_metric(budget, fuzz_long, inference_samples):
 
     @fuzz_settings(budget(150), fuzz_long)
     @given(st.data())
+    @counted
     def run(data):
         scen = pick(data.draw, sorted(SCENARIOS))
         s = inference_samples[scen]
@@ -179,11 +184,26 @@ def test_tree_reader(budget, fuzz_long, inference_samples):
         base[off + "mlperf_log_summary.txt"], "Samples per second", "inf"
     )
     bad.pop(off + "mlperf_log_detail.txt")
-    _assert_seeds_pass({"offline summary: Samples per second inf": lambda: _read_tree(bad)})
+    extreme = dict(base)  # finite inputs whose samples per joule is not: 1e308 / 1e-300
+    extreme[off + "mlperf_log_detail.txt"] = re.sub(
+        r'("key": "result_samples_per_second", "value": )[^,]*',
+        r"\g<1>1e308",
+        base[off + "mlperf_log_detail.txt"],
+    )
+    extreme[off + "spl.txt"] = re.sub(
+        r"^(Time,[^,]*,Watts,)[^,]*", r"\g<1>1e-300", base[off + "spl.txt"], flags=re.M
+    )
+    _assert_seeds_pass(
+        {
+            "offline summary: Samples per second inf": lambda: _read_tree(bad),
+            "samples/s 1e308 at 1e-300 W": lambda: _read_tree(extreme),
+        }
+    )
     names = sorted(base)
 
     @fuzz_settings(budget(25), fuzz_long)
     @given(st.data())
+    @counted
     def run(data):
         tree = dict(base)
         for _ in range(data.draw(st.integers(1, 2))):

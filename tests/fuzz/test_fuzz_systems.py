@@ -5,7 +5,7 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-from fuzzlib import fuzz_settings, mutated_json, pick
+from fuzzlib import counted, fuzz_settings, mutated_json, pick
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -19,6 +19,7 @@ def test_read_system(budget, fuzz_long, system_samples):
 
     @fuzz_settings(budget(200), fuzz_long)
     @given(st.data())
+    @counted
     def run(data):
         doc = mutated_json(data.draw, pick(data.draw, system_samples))
         with tempfile.TemporaryDirectory() as d:

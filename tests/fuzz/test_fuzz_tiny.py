@@ -10,6 +10,7 @@ from fuzzlib import (
     COMMIT,
     assert_finite_numbers,
     check_round,
+    counted,
     fuzz_settings,
     mutated_json,
     mutated_text,
@@ -45,6 +46,7 @@ def test_text_parsers(budget, fuzz_long, tiny_samples):
 
     @fuzz_settings(budget(200), fuzz_long)
     @given(st.data())
+    @counted
     def run(data):
         role = pick(data.draw, roles)
         text = mutated_text(data.draw, pick(data.draw, tiny_samples[role]))
@@ -60,6 +62,7 @@ def test_results_json_parsers(budget, fuzz_long, tiny_samples):
 
     @fuzz_settings(budget(100), fuzz_long)
     @given(st.data())
+    @counted
     def run(data):
         kind = pick(data.draw, ["energy_json", "performance_json"])
         text = mutated_json(data.draw, pick(data.draw, tiny_samples[kind]))
@@ -81,6 +84,7 @@ def test_system_json(budget, fuzz_long, tiny_tree):
 
     @fuzz_settings(budget(60), fuzz_long)
     @given(st.data())
+    @counted
     def run(data):
         text = mutated_json(data.draw, pick(data.draw, samples))
         fields, _ = load_system_json(text.encode("utf-8", errors="surrogatepass"))
@@ -96,6 +100,7 @@ def test_tiny_reader(budget, fuzz_long, tiny_tree):
 
     @fuzz_settings(budget(60), fuzz_long)
     @given(st.data())
+    @counted
     def run(data):
         name = pick(data.draw, names)
         blob = tiny_tree[name]

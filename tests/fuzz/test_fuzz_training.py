@@ -6,7 +6,7 @@ import math
 import tempfile
 from pathlib import Path
 
-from fuzzlib import COMMIT, check_round, fuzz_settings, mutated_mllog, pick, write_tree
+from fuzzlib import COMMIT, check_round, counted, fuzz_settings, mutated_mllog, pick, write_tree
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -36,6 +36,7 @@ def test_result_log(budget, fuzz_long, training_tree):
 
     @fuzz_settings(budget(50), fuzz_long)
     @given(st.data())
+    @counted
     def run(data):
         text = mutated_mllog(data.draw, pick(data.draw, samples))
         with tempfile.TemporaryDirectory() as d:
@@ -57,6 +58,7 @@ def test_power_logs(budget, fuzz_long, training_tree, switch_sample):
 
     @fuzz_settings(budget(150), fuzz_long)
     @given(st.data())
+    @counted
     def run(data):
         switch = data.draw(st.booleans())
         sample = switch_sample if switch else pick(data.draw, nodes)
@@ -79,6 +81,7 @@ def test_training_reader(budget, fuzz_long, training_tree):
 
     @fuzz_settings(budget(12, long=300), fuzz_long)
     @given(st.data())
+    @counted
     def run(data):
         tree = dict(training_tree)
         for _ in range(data.draw(st.integers(1, 2))):
