@@ -116,34 +116,11 @@ def metric_steps(results: pd.DataFrame) -> list[Step]:
 
 def figure_steps(tables: dict[str, pd.DataFrame], out_dir: Path) -> list[Step]:
     """Build, then render and save, each figure with its default parameters."""
-    from mlperf_power_dag.figures import (
-        common,
-        fig1,
-        fig2,
-        fig5,
-        fig5c,
-        fig6,
-        fig7,
-        fig8,
-        fig9,
-        fig10,
-        fig11a,
-    )
+    from mlperf_power_dag.defs.figures import FIGURES
+    from mlperf_power_dag.figures import common
 
     # key -> (build, render, tables: the first is positional, the others keyword arguments)
-    specs: dict[str, tuple[Callable[..., Any], Callable[..., Any], tuple[str, ...]]] = {
-        "fig1": (fig1.build_fig1, fig1.render_fig1, ("inference",)),
-        "fig2": (fig2.build_fig2, fig2.render_fig2, ("inference", "tiny", "training")),
-        "fig5a": (fig5.build_fig5a, fig5.render_fig5a, ("inference",)),
-        "fig5b": (fig5.build_fig5b, fig5.render_fig5b, ("inference",)),
-        "fig5c": (fig5c.build_fig5c, fig5c.render_fig5c, ("tiny",)),
-        "fig6": (fig6.build_fig6, fig6.render_fig6, ("training",)),
-        "fig7": (fig7.build_fig7, fig7.render_fig7, ("inference", "tiny")),
-        "fig8": (fig8.build_fig8, fig8.render_fig8, ("inference",)),
-        "fig9": (fig9.build_fig9, fig9.render_fig9, ("inference",)),
-        "fig10": (fig10.build_fig10, fig10.render_fig10, ("inference",)),
-        "fig11a": (fig11a.build_fig11a, fig11a.render_fig11a, ("inference",)),
-    }
+    specs = {f.key: (f.build, f.render, f.tables) for f in FIGURES}
     built: dict[str, Any] = {}
     steps = []
     for key, (build, render, names) in specs.items():

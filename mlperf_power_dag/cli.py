@@ -481,9 +481,6 @@ def build(
 
 def figure(keys: Sequence[str]) -> int:
     """Materialize the given figures, building any suite whose table was never built."""
-    from upath import UPath
-
-    from mlperf_power_dag import dataset
     from mlperf_power_dag.asset_inputs import FIGURE_SUITES
 
     unknown = [k for k in keys if k not in FIGURE_SUITES]
@@ -491,31 +488,34 @@ def figure(keys: Sequence[str]) -> int:
         log.error("unknown figure(s) %s; choose from %s", unknown, ", ".join(FIGURE_SUITES))
         return 2
     instance = _prepare_instance()
-    needed = sorted({t for k in keys for t in FIGURE_SUITES[k]})
-    base = UPath(settings.dataset_dir())
-    missing = [t for t in needed if not dataset.list_partitions(base, f"{t}_results")]
-    if missing:
-        log.info("tables never built: %s; building them first", ", ".join(missing))
-        if build(missing, None) != 0:
-            return 1
+    if not _build_missing(sorted({t for k in keys for t in FIGURE_SUITES[k]})):
+        return 1
     ok, _ = run_downstream(instance, keys)
     return 0 if ok else 1
 
 
-def report() -> int:
-    """Build the report site (and the figures and tables it needs), print its index.html."""
+def _build_missing(suites: Sequence[str]) -> bool:
+    """Build the suites whose results table has no round in the dataset; False on failure."""
     from upath import UPath
 
     from mlperf_power_dag import dataset
+
+    base = UPath(settings.dataset_dir())
+    missing = [s for s in suites if not dataset.list_partitions(base, f"{s}_results")]
+    if not missing:
+        return True
+    log.info("tables never built: %s; building them first", ", ".join(missing))
+    return build(missing, None) == 0
+
+
+def report() -> int:
+    """Build the report site (and the figures and tables it needs), print its index.html."""
+
     from mlperf_power_dag.asset_inputs import REPORT_KEY
 
     instance = _prepare_instance()
-    base = UPath(settings.dataset_dir())
-    missing = [s for s in SUITES if not dataset.list_partitions(base, f"{s}_results")]
-    if missing:
-        log.info("tables never built: %s; building them first", ", ".join(missing))
-        if build(missing, None) != 0:
-            return 1
+    if not _build_missing(list(SUITES)):
+        return 1
     ok, built = run_downstream(instance)
     if ok and REPORT_KEY not in built:
         ok, _ = run_downstream(instance, [REPORT_KEY])
