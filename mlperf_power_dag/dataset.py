@@ -23,6 +23,7 @@ import re
 import uuid
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -153,6 +154,24 @@ def _atomic_write(table: pyarrow.Table, path: UPath) -> None:
     finally:
         if tmp.exists():
             tmp.unlink()
+    _remove_stale_temporaries(path)
+
+
+STALE_TEMPORARY_S = 3600  # a temporary file this old was left by a killed writer
+
+
+def _remove_stale_temporaries(path: UPath) -> None:
+    """Delete temporary files of `path` that a killed writer left (older than an hour, so a
+    concurrent writer's file is never touched); readers ignore them in any case."""
+    if path.protocol not in ("", "file", "local"):
+        return
+    now = dt.datetime.now().timestamp()
+    for old in Path(path.path).parent.glob(f".tmp-*-{path.name}.partial"):
+        try:
+            if now - old.stat().st_mtime > STALE_TEMPORARY_S:
+                old.unlink()
+        except OSError:
+            pass
 
 
 def _footer(info: Mapping[str, Any]) -> dict[bytes, bytes]:

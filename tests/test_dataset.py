@@ -199,3 +199,60 @@ def test_a_warehouse_of_the_previous_version_is_moved_aside(tmp_path):
     warehouse.refresh_views(db, tmp_path / "dataset", {"toy": Toy})
     assert warehouse.migrate_legacy(db, say=said.append) is None  # views only: current
     assert len(said) == 1 and os.path.exists(db)
+
+
+KILLED_WRITER = """
+import sys
+import pandas as pd
+from upath import UPath
+from mlperf_power_dag import dataset
+sys.path.insert(0, sys.argv[2])
+from test_dataset import Toy, toy
+base = UPath(sys.argv[1])
+print("ready", flush=True)
+while True:  # rewrite the same round until killed
+    dataset.write_partition(base, "toy", "v1.0", toy("v1.0", 200_000), Toy)
+"""
+
+
+@pytest.mark.parametrize("delay", [0.05, 0.4, 1.1])
+def test_a_writer_killed_mid_write_leaves_the_round_whole(tmp_path, delay):
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    base = UPath(tmp_path / "dataset")
+    dataset.write_partition(base, "toy", "v1.0", toy("v1.0", 3), Toy)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", KILLED_WRITER, str(tmp_path / "dataset"),
+         str(os.path.dirname(__file__))],
+        stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    assert proc.stdout.readline().strip() == "ready"
+    time.sleep(delay)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    # the round is the old file or a complete new one, never a torn one
+    frame = dataset.read_partition(base, "toy", "v1.0", Toy)
+    assert len(frame) in (3, 200_000) and frame["power_w"].notna().all()
+    n = duckdb.sql(
+        f"select count(*) from read_parquet('{tmp_path}/dataset/toy/*/*.parquet')"
+    ).fetchall()[0][0]
+    assert n == len(frame)  # a half-written temporary file is never read
+    # the next build writes the round again
+    dataset.write_partition(base, "toy", "v1.0", toy("v1.0", 5), Toy)
+    assert len(dataset.read_partition(base, "toy", "v1.0", Toy)) == 5
+    assert dataset.list_partitions(base, "toy") == ["v1.0"]
+
+
+def test_temporaries_of_killed_writers_are_removed_once_stale(tmp_path):
+    base = UPath(tmp_path)
+    path = dataset.write_partition(base, "toy", "v1.0", toy("v1.0", 1), Toy)
+    old = path.parent / ".tmp-dead-part-0.parquet.partial"
+    fresh = path.parent / ".tmp-live-part-0.parquet.partial"
+    old.write_bytes(b"half")
+    fresh.write_bytes(b"being written")
+    os.utime(old, (1, 1))
+    dataset.write_partition(base, "toy", "v1.0", toy("v1.0", 2), Toy)
+    assert not old.exists() and fresh.exists()
