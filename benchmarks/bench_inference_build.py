@@ -1,4 +1,4 @@
-"""Cold build of every inference round from a git base, and parse throughput vs raw reads.
+"""Build of every inference round from a git base (cold unless --home), and parse vs reads.
 
 Usage: python benchmarks/bench_inference_build.py [--base file:///path/to/github-mirror]
        [--home DIR] [--round v3.0 ...]
