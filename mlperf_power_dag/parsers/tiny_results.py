@@ -525,7 +525,8 @@ def parse_accuracy_text(text: str) -> AccuracyResult:
 
 # ------------------------------------------------------------------ raw runner logs
 
-_LOG_RUN_NAME = re.compile(r"m-bmark-run-name\[ML (?P<mode>\w+)[^\]]*\]")
+# (The part after the mode must not start with a word character: linear without a "]".)
+_LOG_RUN_NAME = re.compile(r"m-bmark-run-name\[ML (?P<mode>\w+)(?:[^\w\]][^\]]*)?\]")
 _LOG_INFER_START = re.compile(r"m-infer-start-(\d+)")
 _LOG_LAP = re.compile(r"m-lap-us-(\d+)")
 _LOG_INFER_DONE = re.compile(r"m-infer-done")
