@@ -125,6 +125,28 @@ PAPER_DIFFERENCES: dict[str, list[tuple[str, str]]] = {
         ("Pairs are consecutive rounds of the same system name", "Hardware is matched by the "
          "system description, not by hand."),
     ],
+    "fig6": [
+        ("DC and AC are drawn side by side", "The paper's hand-typed numbers equal the DC "
+         "results; it did not say so."),
+    ],
+    "fig7": [
+        ("Tiny bars are the NUCLEO_L4R5ZI the text names", "The paper's tiny bars belong to "
+         "another tiny system."),
+        ("MAC counts other than ResNet-50 and the tiny models are estimates, marked ~",
+         "The paper does not give its source."),
+        ("Llama2 uses the Offline result, missing while it has no tokens per sample",
+         "The paper used the Server value."),
+    ],
+    "fig9": [
+        ("Every bar is the named system", "Most of the paper's bars match other submissions "
+         "than the ones it names."),
+        ("A v4.1 bar (H200)", "After the paper's v4.0."),
+    ],
+    "fig11a": [
+        ("The bars are the named edge system", "The printed numbers match a different "
+         "(datacenter) system."),
+        ("Four rounds (v1.1, v2.0, v3.0, v3.1)", "The named system has no fifth result."),
+    ],
 }  # fmt: skip
 
 # A result "with power" has one of these (as the build summary counts them).
@@ -440,9 +462,12 @@ def build_report(
     *,
     link_base: str = "https://github.com",
     built_at: dt.datetime | None = None,
+    known_rounds: Mapping[str, Sequence[str]] | None = None,
 ) -> Path:
     """Write the site (index.html, data.html, style.css, figures/*.csv) into out_dir from the
-    figure outputs in figures_dir and the dataset at dataset_base; returns index.html."""
+    figure outputs in figures_dir and the dataset at dataset_base; returns index.html.
+    `known_rounds` (suite -> versions in the catalog or found by discovery) lets the page name
+    the rounds that are known but not built yet."""
     site = Path(out_dir)
     site.mkdir(parents=True, exist_ok=True)
     figures = Path(figures_dir)
@@ -451,9 +476,14 @@ def build_report(
     summary = data_summary(base)
     rounds = {s: [r["round"] for r in rs] for s, rs in summary["suites"].items()}
     covered = "; ".join(f"{s} {', '.join(v)}" for s, v in rounds.items() if v) or "none"
+    pending = {
+        s: [v for v in vs if v not in rounds.get(s, [])] for s, vs in (known_rounds or {}).items()
+    }
+    waiting = "; ".join(f"{s} {', '.join(v)}" for s, v in pending.items() if v)
     meta = (
         f"Built {when.isoformat()} from {covered}. "
-        'Every plotted point links to its result; <a href="data.html">the data</a>.'
+        + (f"Known but not built yet: {_e(waiting)}. " if waiting else "")
+        + 'Every plotted point links to its result; <a href="data.html">the data</a>.'
     )
     sections, infos = [], []
     for key in FIGURE_SUITES:
@@ -486,7 +516,15 @@ def build_report(
         )
     )
     (site / "report.json").write_text(
-        json.dumps({"built_at": when.isoformat(), "rounds": rounds, "figures": infos}, indent=1)
+        json.dumps(
+            {
+                "built_at": when.isoformat(),
+                "rounds": rounds,
+                "not_built": pending,
+                "figures": infos,
+            },
+            indent=1,
+        )
         + "\n"
     )
     return index

@@ -35,6 +35,7 @@ DOWNSTREAM_SOURCES = (
     "registry.py",
     "benchmarks.py",
     "dataset.py",
+    "report.py",
     "defs",
 )
 

@@ -104,7 +104,11 @@ def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
         ("fig8", build_fig8(res), render_fig8),
     ):
         save(render(data), data, figures, key, sources=res, title=key.upper(), link_base=LINK_BASE)
-    report.build_report(root / "report", figures, str(base), link_base=LINK_BASE, built_at=BUILT_AT)
+    known = {"inference": ["v4.0", "v4.1", "v5.0"], "tiny": ["v1.3"]}  # v5.0, v1.3 not built
+    report.build_report(
+        root / "report", figures, str(base), link_base=LINK_BASE, built_at=BUILT_AT,
+        known_rounds=known,
+    )  # fmt: skip
     return root
 
 
@@ -231,6 +235,14 @@ def test_built_when_and_from_which_rounds(home):
     for name in ("index.html", "data.html"):
         text = (home / "report" / name).read_text()
         assert "Built 2026-01-02T03:04:05+00:00 from inference v4.0, v4.1." in text
+    index = (home / "report" / "index.html").read_text()
+    assert "Known but not built yet: inference v5.0; tiny v1.3." in index
+
+
+def test_every_paper_figure_says_how_it_differs():
+    for key in ("fig1", "fig2", "fig5a", "fig5b", "fig5c", "fig6", "fig7", "fig8", "fig9",
+                "fig10", "fig11a"):  # fmt: skip
+        assert report.PAPER_DIFFERENCES[key], key
 
 
 def test_self_contained_html5(home):

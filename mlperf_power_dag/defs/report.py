@@ -2,9 +2,10 @@
 
 import dagster as dg
 
-from mlperf_power_dag import report, settings
+from mlperf_power_dag import registry, report, settings
 from mlperf_power_dag.asset_inputs import CROSSCHECK_KEY, FIGURE_SUITES, REPORT_KEY, REPORT_TABLES
 from mlperf_power_dag.buildstate import FINGERPRINT_KEY
+from mlperf_power_dag.catalog import SUITES
 from mlperf_power_dag.defs.automation import DOWNSTREAM
 from mlperf_power_dag.defs.fingerprint import current_fingerprint
 
@@ -27,6 +28,7 @@ def report_site(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
         settings.figures_dir(),
         settings.dataset_dir(),
         link_base=settings.link_base(),
+        known_rounds={s: [r.version for r in registry.all_rounds(s)] for s in SUITES},
     )
     context.log.info(f"report: {index}")
     return dg.MaterializeResult(
