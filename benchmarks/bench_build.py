@@ -90,6 +90,15 @@ def floor_cost(home: Path, base: str, tmp: Path) -> Cost:
     return Cost(wall, cpu, 0.0, 0)
 
 
+def numbers(code: str, env: dict[str, str], n: int, what: str) -> list[float]:
+    """The numbers a Python snippet prints, run in its own interpreter (NaNs if it fails)."""
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    if out.returncode != 0:
+        print(f"  ! {what} failed:", out.stderr.strip().splitlines()[-1:])
+        return [float("nan")] * n
+    return [float(x) for x in out.stdout.split()]
+
+
 def render_alone(env: dict[str, str]) -> tuple[float, float]:
     """CPU and wall seconds of building and drawing fig5a from tables already loaded."""
     code = (
@@ -109,11 +118,7 @@ def render_alone(env: dict[str, str]) -> tuple[float, float]:
         "common.save(fig, data, settings.figures_dir(), 'fig5a-bench'); plt.close(fig)\n"
         "print(time.process_time() - c0, time.perf_counter() - w0)\n"
     )
-    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
-    if out.returncode != 0:
-        print("  ! render alone failed:", out.stderr.strip().splitlines()[-1:])
-        return float("nan"), float("nan")
-    cpu, wall = (float(x) for x in out.stdout.split())
+    cpu, wall = numbers(code, env, 2, "render alone")
     return cpu, wall
 
 
@@ -137,11 +142,7 @@ def parse_throughput(env: dict[str, str]) -> tuple[float, float, float]:
         "    tot_read += time.process_time() - c0; tot_mb += n / 1e6\n"
         "print(tot_mb, tot_parse, tot_read)\n"
     )
-    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
-    if out.returncode != 0:
-        print("  ! parse throughput failed:", out.stderr.strip().splitlines()[-1:])
-        return float("nan"), float("nan"), float("nan")
-    mb, parse, read = (float(x) for x in out.stdout.split())
+    mb, parse, read = numbers(code, env, 3, "parse throughput")
     return mb, parse, read
 
 
