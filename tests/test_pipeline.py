@@ -285,7 +285,8 @@ def test_every_round_table_passed_its_checks(built):
                     dg.AssetCheckKey(key, name), limit=100
                 )
                 # the run of the unreachable round plans the checks but never evaluates them
-                done = [r.event.asset_check_evaluation for r in history if r.event is not None]
+                events = [r.event for r in history if r.event is not None]
+                done = [e.asset_check_evaluation for e in events if e.asset_check_evaluation]
                 assert len(done) == n, (suite, name)
                 failed = [e.metadata for e in done if not e.passed]
                 assert failed == [], (suite, name, failed)
