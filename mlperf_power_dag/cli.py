@@ -26,7 +26,6 @@ log = logging.getLogger("mlperf-power")
 
 QUIET_RUN_CONFIG = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
 VERBOSE_RUN_CONFIG = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
-PROGRESS_RUN_CONFIG = {"loggers": {**QUIET_RUN_CONFIG["loggers"], "mlperf_progress": {}}}
 SUITES = ("inference", "tiny", "training")
 INTERRUPTED = 130
 
@@ -139,19 +138,25 @@ def _suite_tables(suite: str) -> dict:
 
 
 def _heads(rounds: list[tuple[str, str]]) -> dict[tuple[str, str], str | None]:
-    """The commit each round's remote ref points to now (None where it cannot be resolved)."""
+    """The commit each round's remote ref points to now (None where it cannot be resolved);
+    one `git ls-remote` per (repository, ref), however many rounds share it."""
     from mlperf_power_dag import download
 
-    def one(key):
+    def remote(key: tuple[str, str]) -> tuple[str, str]:
         rnd = registry.round_for(*key)
-        url = download.repo_url(settings.git_base(), rnd.owner, rnd.repo_name)
-        try:
-            return url, rnd.ref, download.resolve_ref(url, rnd.ref)
-        except download.FetchError:
-            return url, rnd.ref, None
+        return download.repo_url(settings.git_base(), rnd.owner, rnd.repo_name), rnd.ref
 
+    def resolve(url_ref: tuple[str, str]) -> str | None:
+        try:
+            return download.resolve_ref(*url_ref)
+        except download.FetchError:
+            return None
+
+    remotes = {key: remote(key) for key in rounds}
+    unique = sorted(set(remotes.values()))
     with ThreadPoolExecutor(max_workers=8) as pool:
-        return dict(zip(rounds, pool.map(one, rounds), strict=True))  # type: ignore[arg-type]
+        commits = dict(zip(unique, pool.map(resolve, unique), strict=True))
+    return {key: commits[r] for key, r in remotes.items()}
 
 
 def _plan(rounds: list[tuple[str, str]], force: bool) -> tuple[list, list[RoundOutcome]]:
@@ -164,7 +169,7 @@ def _plan(rounds: list[tuple[str, str]], force: bool) -> tuple[list, list[RoundO
         return [(key, "--force") for key in rounds], []
     base = UPath(settings.dataset_dir())
     todo, kept = [], []
-    for key, (_url, _ref, head) in _heads(rounds).items():
+    for key, head in _heads(rounds).items():
         state = buildstate.round_state(base, _suite_tables(key[0]), key[1], head)
         if state.unchanged:
             kept.append(RoundOutcome(*key, "unchanged", message=state.reason))
@@ -294,6 +299,7 @@ def _stale_downstream(instance, keys: Sequence[str] | None, force: bool) -> tupl
     wanted = list(keys) if keys else list(inputs)
     base = UPath(settings.dataset_dir())
     todo, skipped = [], []
+    fingerprints: dict[tuple[str, ...], str] = {}
     for key in wanted:
         tables = inputs[key]
         if not any(dataset.list_partitions(base, t) for t in tables):
@@ -312,7 +318,10 @@ def _stale_downstream(instance, keys: Sequence[str] | None, force: bool) -> tupl
         event = instance.get_latest_materialization_event(dg.AssetKey(key))
         mat = event.asset_materialization if event else None
         last = mat.metadata.get(FINGERPRINT_KEY) if mat else None
-        if last is None or getattr(last, "value", None) != current_fingerprint(tables):
+        key_tables = tuple(tables)
+        if key_tables not in fingerprints:  # many assets read the same tables
+            fingerprints[key_tables] = current_fingerprint(tables)
+        if last is None or getattr(last, "value", None) != fingerprints[key_tables]:
             todo.append(key)
         elif not all(p.exists() for p in outputs):
             todo.append(key)
