@@ -5,12 +5,12 @@ from __future__ import annotations
 import datetime as dt
 import re
 import shutil
-import subprocess
 from html.parser import HTMLParser
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from browser import CHROMIUM, NO_CHROMIUM, click_a_point, overflow, report_page, svg_sizes
 from test_metrics import frame, row
 from upath import UPath
 
@@ -256,45 +256,21 @@ def test_self_contained_html5(home):
     assert "@media" in css and "url(" not in css and "@import" not in css
 
 
-CHROMIUM = shutil.which("chromium")
-BROWSER_HOSTS = (".google.com", ".googleapis.com", ".gvt1.com")
-
-
-@pytest.mark.skipif(CHROMIUM is None, reason="no chromium on PATH (apt-get install chromium)")
+@pytest.mark.skipif(CHROMIUM is None, reason=NO_CHROMIUM)
 def test_browser_renders_every_figure_without_network(home, tmp_path):
     index = home / "report" / "index.html"
-    netlog = tmp_path / "netlog.json"
-    shot = tmp_path / "phone.png"
-    flags = [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--no-first-run",
-        f"--user-data-dir={tmp_path / 'profile'}",
-        f"--log-net-log={netlog}",
-    ]
-    out = subprocess.run(
-        [CHROMIUM, *flags, "--dump-dom", index.as_uri()],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    dom = Page(out.stdout)
-    assert {k for k, n in dom.svgs.items() if n == 1} == set(BUILT), out.stderr[-2000:]
-    # The net log holds network requests only (file:// reads are not in it). Headless Chromium
-    # still calls its own services (clock, update, spell-check dictionary, accounts): those are
-    # the browser's; any other host would be the page's.
-    requested = re.findall(r'"url":\s*"([a-z]+://[^"/]+)', netlog.read_text())
-    page_hosts = [u for u in requested if not u.endswith(BROWSER_HOSTS)]
-    assert page_hosts == [], page_hosts
-    subprocess.run(
-        [CHROMIUM, *flags[:-1], "--window-size=390,1600", f"--screenshot={shot}", index.as_uri()],
-        capture_output=True,
-        timeout=120,
-    )
-    assert shot.stat().st_size > 10_000
+    with report_page(index) as (view, visit):
+        sizes = svg_sizes(view)
+        assert set(sizes) == set(BUILT)
+        assert all(w > 200 and h > 100 for w, h in sizes.values()), sizes
+        href, opened = click_a_point(view, "fig1")
+        assert opened == href and href.startswith(f"{LINK_BASE}/mlcommons/inference_results_v4.")
+        view.set_viewport_size({"width": 390, "height": 844})
+        assert overflow(view) == 0
+        view.screenshot(path=str(tmp_path / "phone.png"), full_page=True)
+    assert visit.errors == [] and visit.failed == []
+    assert visit.outside == [opened]
+    assert (tmp_path / "phone.png").stat().st_size > 10_000
 
 
 def test_points_with_equal_values_link_by_their_own_series(tmp_path, monkeypatch):
@@ -356,3 +332,22 @@ def test_report_asset_writes_the_site_into_the_home(home, tmp_path, monkeypatch)
     mats = result.asset_materializations_for_node("report")
     assert mats and mats[0].metadata["index"].path == str(index)
     assert Page(index.read_text()).sections == list(FIGURE_SUITES)
+
+
+def test_results_read_from_cmx_link_to_their_submission_repository():
+    from mlperf_power_dag.figures.links import CMX_REPO, source_urls
+
+    frame = pd.DataFrame(
+        {
+            "round": ["v4.0", "v4.1"],
+            "y": [1.0, 2.0],
+            "source_path": ["closed/A/results/s/resnet50/Offline", "closed/B/results/t/bert-99"],
+            "source_repo": [CMX_REPO, "mlcommons/inference_results_v4.1"],
+            "source_commit": ["c" * 40, "d" * 40],
+        }
+    )
+    base = "https://github.com/mlcommons/inference_results_"
+    assert source_urls(frame, None, "https://github.com/")["url"].tolist() == [
+        f"{base}v4.0/tree/master/closed/A/results/s/resnet50/Offline",
+        f"{base}v4.1/tree/{'d' * 40}/closed/B/results/t/bert-99",
+    ]

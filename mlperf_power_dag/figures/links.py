@@ -31,10 +31,21 @@ PATH_COLUMNS = ("source_path", "source_path_b", "source_path_after")
 SOURCE_COLUMNS = ["round", "source_path", "source_repo", "source_commit"]
 HISTOGRAM = "histogram"  # the label a renderer gives an axes drawn by `Axes.hist`
 GID_PREFIX = "mlperf-point-"
+# MLCommons' aggregated results (CMX) name each result by its `Location` in the round's own
+# submission repository and link it, in their `url` field, on that repository's `master`
+# branch; CMX records no commit of that repository. Points read from CMX link there too.
+CMX_REPO = "mlcommons/cm4mlperf-results"
+CMX_RESULTS_BRANCH = "master"
 
 
-def result_url(base: str, repo: str, commit: str, path: str) -> str:
-    """`<base>/<owner>/<repo>/tree/<commit>/<path>`: the result folder at its commit."""
+def result_url(base: str, repo: str, commit: str, path: str, version: str | None = None) -> str:
+    """`<base>/<owner>/<repo>/tree/<commit>/<path>`: the result folder at its commit.
+
+    A result read from CMX (`repo` is `CMX_REPO`; `path` is its `Location`) links to its folder
+    in the round's submission repository on the branch CMX names, as CMX's own `url` does.
+    """
+    if repo == CMX_REPO and version:
+        repo, commit = f"mlcommons/inference_results_{version}", CMX_RESULTS_BRANCH
     return f"{base.rstrip('/')}/{repo}/tree/{commit}/{str(path).strip('/')}"
 
 
@@ -71,9 +82,12 @@ def source_urls(frame: pd.DataFrame, sources: pd.DataFrame | None, base: str) ->
             if hit:
                 repo[i], commit[i] = hit
     out["source_repo"], out["source_commit"] = repo, commit
+    versions = out["round"].astype(object) if "round" in out.columns else [None] * len(out)
     urls = [
-        result_url(base, str(r), str(c), str(p)) if _known(r) and _known(c) and _known(p) else None
-        for r, c, p in zip(repo, commit, paths, strict=True)
+        result_url(base, str(r), str(c), str(p), str(v) if _known(v) else None)
+        if _known(r) and _known(c) and _known(p)
+        else None
+        for r, c, p, v in zip(repo, commit, paths, versions, strict=True)
     ]
     out["url"] = pd.Series(urls, index=out.index, dtype=object)
     return out
