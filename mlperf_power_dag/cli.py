@@ -534,6 +534,115 @@ def report() -> int:
     return 0
 
 
+def _compare_local(instance, name: str, show: bool = True) -> bool:
+    """Materialize `local_comparison` and print the rows of local submission `name`."""
+    from mlperf_power_dag import cli_local
+    from mlperf_power_dag.definitions import LOCAL_JOB
+    from mlperf_power_dag.defs.local import LOCAL_COMPARISON, figure_key
+
+    job = _definitions().resolve_job_def(LOCAL_JOB)
+    result = job.execute_in_process(
+        instance=instance, raise_on_error=False, run_config=_run_config(progress=True)
+    )
+    if not result.success:
+        log.error("%s: FAILED: %s", LOCAL_COMPARISON, _failure_message(result))
+        return False
+    if not show:
+        return True
+    print(cli_local.format_comparison(cli_local.comparison_table(name)), flush=True)
+    figure_png = settings.local_dir() / "figures" / f"{figure_key(name)}.png"
+    if figure_png.exists():
+        print(f"figure: {figure_png}")
+    return True
+
+
+def add_local(path: str, name: str, suite: str, rules: str | None) -> int:
+    """Register a local submission tree as partition local-<name>, read it, compare it."""
+    from pathlib import Path
+
+    from mlperf_power_dag import cli_local
+    from mlperf_power_dag.defs.partitions import PARTITIONS
+    from mlperf_power_dag.local import LocalError
+
+    try:
+        sub = cli_local.register(Path(path), name, suite, rules)
+    except LocalError as e:
+        log.error("%s", e)
+        return 2
+    instance = _prepare_instance()
+    instance.add_dynamic_partitions(PARTITIONS[suite].name, [sub.key])
+    log.info("%s %s: %s (read with the %s rules)", suite, sub.key, sub.path, sub.rules)
+    outcome = _run_round(suite, sub.key)
+    if outcome.status != "built":
+        log.error("%s %s: %s", suite, sub.key, outcome.message)
+        return 1
+    from upath import UPath
+
+    from mlperf_power_dag import dataset
+
+    base = UPath(settings.local_dir())
+    problems = dataset.read_partition(base, f"{suite}_problems", sub.key, _problems_model())
+    rows = dataset.read_partition(base, f"{suite}_results", sub.key, _local_model(suite))
+    counts = problems["severity"].value_counts().to_dict() if len(problems) else {}
+    print(
+        f"{sub.key}: {len(rows)} results, {counts.get('skipped', 0)} skipped, "
+        f"{counts.get('flagged', 0)} flagged (see {base / f'{suite}_problems'})",
+        flush=True,
+    )
+    if suite != "inference":
+        log.info("comparison with published results: inference only")
+        return 0
+    return 0 if _compare_local(instance, sub.name) else 1
+
+
+def _problems_model():
+    from mlperf_power_dag.schemas import Problems
+
+    return Problems
+
+
+def _local_model(suite: str):
+    from mlperf_power_dag.schemas import LOCAL_MODELS, SUITE_MODELS
+
+    return LOCAL_MODELS[SUITE_MODELS[suite]]
+
+
+def remove_local(name: str) -> int:
+    """Drop a local submission's partition, rows and figure."""
+    from mlperf_power_dag import cli_local
+    from mlperf_power_dag.defs.partitions import PARTITIONS
+    from mlperf_power_dag.local import LocalError
+
+    try:
+        sub = cli_local.forget(name)
+    except LocalError as e:
+        log.error("%s", e)
+        return 2
+    instance = _prepare_instance()
+    part = PARTITIONS[sub.suite].name
+    if instance.has_dynamic_partition(part, sub.key):
+        instance.delete_dynamic_partition(part, sub.key)
+    log.info("%s %s removed (partition, rows, figure)", sub.suite, sub.key)
+    if sub.suite == "inference":
+        _compare_local(instance, name, show=False)  # its rows leave the comparison table
+    return 0
+
+
+def compare(name: str) -> int:
+    """Print where local submission `name` lands among the published results."""
+    from mlperf_power_dag import local, settings
+
+    try:
+        sub = local.lookup(settings.home(), local.PREFIX + name)
+    except local.LocalError as e:
+        log.error("%s", e)
+        return 2
+    if sub.suite != "inference":
+        log.error("%s: comparison with published results is for inference submissions", name)
+        return 2
+    return 0 if _compare_local(_prepare_instance(), name) else 1
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="mlperf-power", description=__doc__)
     common = argparse.ArgumentParser(add_help=False)
@@ -564,6 +673,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     sub.add_parser(
         "discover", parents=[common], help="probe for rounds newer than the known ones, add them"
     )
+    a = sub.add_parser(
+        "add-local", parents=[common],
+        help="register a local (unpublished) submission tree, read it, compare it",
+    )  # fmt: skip
+    a.add_argument("path", help="folder (or git repository) laid out like a results repository")
+    a.add_argument("--name", help="its name (partition local-<name>); default: the folder name")
+    a.add_argument("--suite", choices=list(SUITES), default="inference")
+    a.add_argument("--rules", metavar="VERSION", help="round whose reader rules apply "
+                   "(default: the newest round read from a submission tree)")  # fmt: skip
+    r = sub.add_parser("remove-local", parents=[common], help="drop a local submission")
+    r.add_argument("name")
+    c = sub.add_parser(
+        "compare", parents=[common], help="where a local submission lands among published results"
+    )
+    c.add_argument("name")
     args = parser.parse_args(argv)
     if args.verbose:
         os.environ["MLPERF_POWER_VERBOSE"] = "1"
@@ -587,6 +711,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             return figure(args.keys)
         if args.command == "report":
             return report()
+        if args.command == "add-local":
+            name = args.name or os.path.basename(os.path.abspath(args.path)).lower()
+            return add_local(args.path, name, args.suite, args.rules)
+        if args.command == "remove-local":
+            return remove_local(args.name)
+        if args.command == "compare":
+            return compare(args.name)
         if args.command == "discover":
             added = discover()
             for suite, versions in added.items():

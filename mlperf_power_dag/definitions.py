@@ -16,12 +16,14 @@ from mlperf_power_dag.defs.checks import crosscheck_agreement, inference_crossch
 from mlperf_power_dag.defs.downstream import mlperf_progress
 from mlperf_power_dag.defs.figures import figure_assets
 from mlperf_power_dag.defs.io import DatasetIOManager, model_ref
+from mlperf_power_dag.defs.local import local_comparison
 from mlperf_power_dag.defs.metrics import METRIC_ASSETS
 from mlperf_power_dag.defs.report import report_site
 from mlperf_power_dag.defs.rounds import round_assets
 from mlperf_power_dag.schemas import SUITE_MODELS, table_models
 
 DOWNSTREAM_JOB = "downstream"
+LOCAL_JOB = "local_comparison_job"
 
 
 def make_definitions() -> dg.Definitions:
@@ -41,10 +43,19 @@ def make_definitions() -> dg.Definitions:
     round_selection = dg.AssetSelection.assets(*assets)
     triggers = build_sensors_and_schedules(list(jobs))
     assets += figure_assets() + [inference_crosscheck, *METRIC_ASSETS, report_site]
+    assets.append(local_comparison)
+    local_selection = dg.AssetSelection.assets(local_comparison)
+    jobs.append(
+        dg.define_asset_job(
+            LOCAL_JOB,
+            selection=local_selection,
+            description="Compare local submission trees with the published results.",
+        )
+    )
     jobs.append(
         dg.define_asset_job(
             DOWNSTREAM_JOB,
-            selection=dg.AssetSelection.all() - round_selection,
+            selection=dg.AssetSelection.all() - round_selection - local_selection,
             description=(
                 "Cross-round metrics, checks, figures and the report over all built partitions."
             ),
@@ -66,7 +77,9 @@ def make_definitions() -> dg.Definitions:
                 base_path=settings.dataset_dir(),
                 warehouse=str(settings.warehouse_path()),
                 tables={t: model_ref(m) for t, m in table_models().items()},
-            )
+                local_path=str(settings.local_dir()),
+            ),
+            "local_io_manager": DatasetIOManager(base_path=str(settings.local_dir())),
         },
     )
 

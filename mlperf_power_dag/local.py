@@ -83,7 +83,7 @@ def check_tree(path: Path, suite: str) -> Path:
     root = root.resolve()
     found = suites_in(root)
     if suite not in found:
-        other = f"; it looks like a {' / '.join(found)} tree" if found else ""
+        other = f"; it holds {' and '.join(found)} results" if found else ""
         want = LAYOUT[suite][0]
         raise LocalError(f"{root}: no {suite} results (expected files like {want}){other}")
     return root
@@ -150,3 +150,31 @@ def save(home: Path, subs: dict[str, LocalSubmission]) -> None:
     tmp = path.with_name(f".{path.name}.{os.getpid()}.partial")
     tmp.write_text(json.dumps([asdict(s) for s in sorted(subs.values(), key=lambda s: s.name)]))
     os.replace(tmp, path)
+
+
+def lookup(home: Path, key: str) -> LocalSubmission:
+    """The registered submission behind partition key `local-<name>`."""
+    name = key.removeprefix(PREFIX)
+    sub = load(home).get(name)
+    if sub is None:
+        raise LocalError(f"{key}: no local submission named {name!r} (mlperf-power add-local)")
+    return sub
+
+
+def snapshot(sub: LocalSubmission) -> tuple[Path, str]:
+    """(folder, commit or content hash) of a registered submission as it is now."""
+    root = check_tree(Path(sub.path), sub.suite)
+    return root, fingerprint(root)
+
+
+READER_COMMIT = "0" * 40  # what readers record as commit; replaced by the tree's fingerprint
+
+
+def as_local(table_results, table_problems, sub: LocalSubmission, commit: str):
+    """A round table read from a local tree, relabelled: round `local-<name>`, the tree's
+    repository (`local/<name>`) and fingerprint as provenance, `official` false."""
+    results = table_results.assign(
+        round=sub.key, source_repo=f"local/{sub.name}", source_commit=commit, official=False
+    )
+    problems = table_problems.assign(round=sub.key)
+    return results, problems

@@ -214,3 +214,48 @@ def _dtypes(model: type[pa.DataFrameModel]) -> pd.Series:
     if model not in _DTYPES:
         _DTYPES[model] = empty(model).dtypes
     return _DTYPES[model]
+
+
+# Local submission trees (`mlperf-power add-local`): the same tables, kept apart from the
+# published dataset, with the partition key `local-<name>` as round, the tree's commit or
+# content hash as commit, and `official` false on every row.
+_LOCAL_ROUND = r"^local-[a-z0-9][a-z0-9_.-]*$"
+_LOCAL_COMMIT = r"^([0-9a-f]{40}|sha256:[0-9a-f]{64})$"
+
+
+class LocalInferenceResults(InferenceResults):
+    """InferenceResults rows of a local, unpublished submission tree."""
+
+    round: Series[str] = pa.Field(str_matches=_LOCAL_ROUND, description="local-<name>")
+    source_commit: Series[str] = pa.Field(
+        str_matches=_LOCAL_COMMIT, description="commit of a clean git tree, else sha256 of files"
+    )
+    official: Series[bool] = pa.Field(description="false: not a published MLPerf result")
+
+
+class LocalTinyResults(TinyResults):
+    """TinyResults rows of a local, unpublished submission tree."""
+
+    round: Series[str] = pa.Field(str_matches=_LOCAL_ROUND, description="local-<name>")
+    source_commit: Series[str] = pa.Field(
+        str_matches=_LOCAL_COMMIT, description="commit of a clean git tree, else sha256 of files"
+    )
+    official: Series[bool] = pa.Field(description="false: not a published MLPerf result")
+
+
+class LocalTrainingResults(TrainingResults):
+    """TrainingResults rows of a local, unpublished submission tree."""
+
+    round: Series[str] = pa.Field(str_matches=_LOCAL_ROUND, description="local-<name>")
+    source_commit: Series[str] = pa.Field(
+        str_matches=_LOCAL_COMMIT, description="commit of a clean git tree, else sha256 of files"
+    )
+    official: Series[bool] = pa.Field(description="false: not a published MLPerf result")
+
+
+LOCAL_MODELS: dict[type[pa.DataFrameModel], type[pa.DataFrameModel]] = {
+    InferenceResults: LocalInferenceResults,
+    TinyResults: LocalTinyResults,
+    TrainingResults: LocalTrainingResults,
+    Problems: Problems,
+}

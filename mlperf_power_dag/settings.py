@@ -41,6 +41,11 @@ def report_dir() -> Path:
     return home() / "report"
 
 
+def local_dir() -> Path:
+    """Tables and figures of local submission trees, kept apart from the published dataset."""
+    return home() / "local"
+
+
 def dagster_home() -> Path:
     return home() / "dagster"
 

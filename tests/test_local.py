@@ -36,7 +36,7 @@ def test_bad_trees_are_refused_with_the_reason(tmp_path):
     with pytest.raises(LocalError, match="no inference results"):
         local.check_tree(tmp_path, "inference")
     tree(tmp_path, TINY)
-    with pytest.raises(LocalError, match="looks like a tiny tree"):
+    with pytest.raises(LocalError, match="it holds tiny results"):
         local.check_tree(tmp_path, "inference")
     (tmp_path / "link").symlink_to(tmp_path)
     with pytest.raises(LocalError, match="not a folder"):

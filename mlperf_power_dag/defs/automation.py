@@ -4,7 +4,7 @@ import os
 
 import dagster as dg
 
-from mlperf_power_dag import discovery, download, registry, settings
+from mlperf_power_dag import discovery, download, local, registry, settings
 from mlperf_power_dag.defs.partitions import PARTITIONS
 from mlperf_power_dag.download import FetchError
 
@@ -129,6 +129,8 @@ def changed_round_requests(
     out = []
     for suite in suites:
         for v in instance.get_dynamic_partitions(PARTITIONS[suite].name):
+            if local.is_local(v):  # a local tree: rebuilt by add-local, not by the schedule
+                continue
             rnd = registry.round_for(suite, v)
             url = download.repo_url(settings.git_base(), rnd.owner, rnd.repo_name)
             try:

@@ -11,9 +11,13 @@ import pandas as pd
 import pandera.pandas as pa
 from upath import UPath
 
-from mlperf_power_dag import dataset, warehouse
+from mlperf_power_dag import dataset, local, warehouse
+from mlperf_power_dag.schemas import LOCAL_MODELS
 
 SCHEMA_KEY = "mlperf/schema"  # definition metadata: "module:Model" of a per-round table
+# Input metadata: True adds the local submissions' rows (with `official` false; published rows
+# get `official` true) to a per-round table; by default they are left out.
+WITH_LOCAL_KEY = "mlperf/with_local"
 INFO_KEYS = ("source", "source_repo", "source_commit", "code_version")
 
 
@@ -40,6 +44,9 @@ class ParquetDatasetIOManager(dg.UPathIOManager):
     (an empty frame with the model's columns when there is none); registered rounds with no
     file are skipped with a warning. After each write the manifest, the data dictionary and
     (for a local dataset) the DuckDB views are brought up to date.
+
+    Partitions of local submissions (`local-<name>`) are written under `local_path`, apart
+    from the published dataset, and read only by inputs that ask for them (WITH_LOCAL_KEY).
     """
 
     extension = ".parquet"
@@ -49,10 +56,17 @@ class ParquetDatasetIOManager(dg.UPathIOManager):
         base_path: UPath,
         warehouse_path: Path | None = None,
         tables: dict[str, type[pa.DataFrameModel]] | None = None,
+        local_path: UPath | None = None,
     ):
         super().__init__(base_path=base_path)
         self.warehouse_path = warehouse_path
         self.tables = dict(tables or {})
+        self.local_path = local_path
+
+    def _local_base(self) -> UPath:
+        if self.local_path is None:
+            raise dataset.DatasetError("local submissions need the IO manager's local_path")
+        return self.local_path
 
     # paths: <base>/<table>/round=<key>/part-0.parquet and <base>/<table>.parquet
     def get_path_for_partition(self, context, path: UPath, partition: str) -> UPath:
@@ -73,9 +87,13 @@ class ParquetDatasetIOManager(dg.UPathIOManager):
                 raise dataset.DatasetError(
                     f"{table}: per-round table without a pandera model ({SCHEMA_KEY} metadata)"
                 )
-            dataset.write_partition(
-                self._base_path, table, context.asset_partition_key, obj, model, info
-            )
+            key = context.asset_partition_key
+            if local.is_local(key):
+                base = self._local_base()
+                dataset.write_partition(base, table, key, obj, LOCAL_MODELS[model], info)
+                dataset.write_manifest(base)
+                return
+            dataset.write_partition(self._base_path, table, key, obj, model, info)
         else:
             dataset.write_single(self._base_path, table, obj, info)
         self._after_write(context)
@@ -112,13 +130,20 @@ class ParquetDatasetIOManager(dg.UPathIOManager):
         if model is None:
             raise dataset.DatasetError(f"{table}: no pandera model to read it with")
         keys = list(context.asset_partition_keys)
-        frame, missing = dataset.read_partitions(self._base_path, table, keys, model)
+        published = [k for k in keys if not local.is_local(k)]
+        frame, missing = dataset.read_partitions(self._base_path, table, published, model)
         if missing:
             context.log.warning(
                 f"{table}: {len(missing)} registered round(s) not built yet, left out: "
                 f"{', '.join(missing)}"
             )
-        return frame
+        if not _plain((context.definition_metadata or {}).get(WITH_LOCAL_KEY)):
+            return frame
+        mine = [k for k in keys if local.is_local(k)]
+        theirs, _ = dataset.read_partitions(self._local_base(), table, mine, LOCAL_MODELS[model])
+        if "official" in theirs.columns:
+            frame = frame.assign(official=True)
+        return pd.concat([frame, theirs], ignore_index=True) if len(theirs) else frame
 
 
 class DatasetIOManager(dg.ConfigurableIOManagerFactory):
@@ -129,10 +154,12 @@ class DatasetIOManager(dg.ConfigurableIOManagerFactory):
     warehouse: str | None = None
     storage_options: dict[str, Any] = {}
     tables: dict[str, str] = {}  # per-round table -> "module:Model", for views and dictionary
+    local_path: str | None = None  # where local submissions' partitions go (a local folder)
 
     def create_io_manager(self, context) -> ParquetDatasetIOManager:
         return ParquetDatasetIOManager(
             UPath(self.base_path, **self.storage_options),
             Path(self.warehouse) if self.warehouse else None,
             {t: load_model(ref) for t, ref in self.tables.items()},
+            UPath(self.local_path) if self.local_path else None,
         )

@@ -3,13 +3,15 @@
 import warnings
 
 import dagster as dg
+import pandas as pd
 import pandera.pandas as pa
 from dagster_pandera import pandera_schema_to_dagster_type
 
-from mlperf_power_dag import registry, rounds_io, table_checks, versions
+from mlperf_power_dag import catalog, local, registry, rounds_io, settings, table_checks, versions
 from mlperf_power_dag.defs.io import SCHEMA_KEY, model_ref
 from mlperf_power_dag.defs.partitions import PARTITIONS
-from mlperf_power_dag.schemas import Problems
+from mlperf_power_dag.schemas import LOCAL_MODELS, Problems
+from mlperf_power_dag.sources import source_format
 
 warnings.filterwarnings("ignore", category=dg.BetaWarning, module=__name__)
 
@@ -22,6 +24,31 @@ def dagster_type(model: type[pa.DataFrameModel]) -> dg.DagsterType:
 
 
 ProblemsType = dagster_type(Problems)
+
+
+def round_table_type(model: type[pa.DataFrameModel]) -> dg.DagsterType:
+    """The Dagster type of a suite's results: frames of published rounds are checked against
+    `model`, frames of a local submission (round `local-<name>`) against its local variant."""
+    published = dagster_type(model)
+    mine = LOCAL_MODELS[model]
+
+    def check(context, value) -> dg.TypeCheck:
+        rounds = value["round"].astype(str) if isinstance(value, pd.DataFrame) else None
+        if rounds is None or not len(rounds) or not rounds.str.startswith(local.PREFIX).all():
+            return published.type_check(context, value)
+        try:
+            mine.validate(value)
+        except (pa.errors.SchemaError, pa.errors.SchemaErrors) as e:
+            return dg.TypeCheck(False, description=f"{mine.__name__}: {str(e)[:500]}")
+        return dg.TypeCheck(True)
+
+    return dg.DagsterType(
+        type_check_fn=check,
+        name=f"{model.__name__}Table",
+        description=published.description,
+        metadata=published.metadata,
+        typing_type=pd.DataFrame,
+    )
 
 
 def _md_counts(counts: dict[str, int]) -> str:
@@ -37,7 +64,7 @@ def round_assets(suite: str, model: type[pa.DataFrameModel]) -> list[dg.AssetsDe
     raw_key = f"{suite}_raw"
     results_key = f"{suite}_results"
     problems_key = f"{suite}_problems"
-    results_type = dagster_type(model)
+    results_type = round_table_type(model)
     code_version = versions.tidy_code_version()
     results_asset = dg.AssetKey(results_key)
     checks = [
@@ -63,6 +90,15 @@ def round_assets(suite: str, model: type[pa.DataFrameModel]) -> list[dg.AssetsDe
         ),
     )
     def raw(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+        if local.is_local(context.partition_key):
+            sub = local.lookup(settings.home(), context.partition_key)
+            root, commit = local.snapshot(sub)
+            context.log.info(f"{suite} {sub.key}: local tree {root} at {commit[:19]}")
+            return dg.MaterializeResult(
+                metadata={"path": dg.MetadataValue.path(str(root)), "commit": commit,
+                          "rules": sub.rules, "official": False},
+                data_version=dg.DataVersion(commit),
+            )  # fmt: skip
         rnd = registry.round_for(suite, context.partition_key)
         fetched = rounds_io.fetch_round(rnd, log=context.log.info)
         return dg.MaterializeResult(
@@ -110,25 +146,45 @@ def round_assets(suite: str, model: type[pa.DataFrameModel]) -> list[dg.AssetsDe
         },
     )
     def tidy(context: dg.AssetExecutionContext):
-        rnd = registry.round_for(suite, context.partition_key)
-        table = rounds_io.read_round(rnd, log=context.log.info)
-        if table.results.empty:
-            root, commit = rounds_io.cached_checkout(rnd)
-            raise rounds_io.EmptyRoundError(
-                f"{suite} {rnd.version}: no results found in {rnd.slug}@{commit[:12]} "
-                f"(source kind {rnd.source!r}); has the repository's layout changed? "
-                f"{len(table.problems)} problems: {table.problems['kind'].value_counts().to_dict()}"
-            )
-        results = model.validate(table.results)
-        problems = Problems.validate(table.problems)
+        key = context.partition_key
+        if local.is_local(key):
+            sub = local.lookup(settings.home(), key)
+            root, commit = local.snapshot(sub)
+            read = source_format(suite, catalog.TREE).read
+            table = read(root, sub.rules, f"local/{sub.name}", local.READER_COMMIT,
+                         log=context.log.info)  # fmt: skip
+            if table.results.empty:
+                raise rounds_io.EmptyRoundError(
+                    f"{suite} {key}: no results read from {root}; "
+                    f"problems: {table.problems['kind'].value_counts().to_dict()}"
+                )
+            mine, theirs = local.as_local(table.results, table.problems, sub, commit)
+            rnd = catalog.Round(suite, key, None, owner="local", repo=sub.name)
+            source = "local"
+            results = LOCAL_MODELS[model].validate(mine)
+            problems = Problems.validate(theirs)
+        else:
+            rnd = registry.round_for(suite, key)
+            table = rounds_io.read_round(rnd, log=context.log.info)
+            if table.results.empty:
+                root, commit = rounds_io.cached_checkout(rnd)
+                raise rounds_io.EmptyRoundError(
+                    f"{suite} {rnd.version}: no results found in {rnd.slug}@{commit[:12]} "
+                    f"(source kind {rnd.source!r}); has the repository's layout changed? "
+                    f"{len(table.problems)} problems: "
+                    f"{table.problems['kind'].value_counts().to_dict()}"
+                )
+            commit = rounds_io.cached_checkout(rnd)[1]
+            source = rnd.source
+            results = model.validate(table.results)
+            problems = Problems.validate(table.problems)
         counts = problems.groupby(["severity", "kind"]).size()
         count_map = {f"{s}:{k}": int(n) for (s, k), n in counts.items()}
         context.log.info(
             f"{suite} {rnd.version}: {len(results)} rows, {len(problems)} problems {count_map}"
         )
-        commit = rounds_io.cached_checkout(rnd)[1]
         info = {
-            "source": rnd.source,
+            "source": source,
             "source_repo": rnd.slug,
             "source_commit": commit,
             "code_version": code_version,
