@@ -3,7 +3,7 @@
 import dagster as dg
 import pandas as pd
 
-from mlperf_power_dag import catalog, crosscheck, rounds_io
+from mlperf_power_dag import catalog, crosscheck, reference_cache
 from mlperf_power_dag.asset_inputs import CROSSCHECK_TABLES
 from mlperf_power_dag.buildstate import FINGERPRINT_KEY
 from mlperf_power_dag.catalog import CMX, CMX_REPO, TREE
@@ -48,8 +48,7 @@ def inference_crosscheck(
         if primary["power_w"].notna().sum() + primary["energy_per_query_j"].notna().sum() == 0:
             continue
         for ref in references(version):
-            rounds_io.fetch_round(ref, log=context.log.debug)
-            reference = rounds_io.read_round(ref).results
+            reference = reference_cache.reference_results(ref, log=context.log.debug)
             if reference.empty:
                 continue
             diff = crosscheck.compare(primary, reference)
