@@ -20,7 +20,8 @@ from concurrent.futures import (
 )
 from dataclasses import dataclass, field
 
-from mlperf_power_dag import registry, settings
+from mlperf_power_dag import settings
+from mlperf_power_dag.rounds import registry
 
 log = logging.getLogger("mlperf-power")
 
@@ -140,7 +141,7 @@ def _suite_tables(suite: str) -> dict:
 def _heads(rounds: list[tuple[str, str]]) -> dict[tuple[str, str], str | None]:
     """The commit each round's remote ref points to now (None where it cannot be resolved);
     one `git ls-remote` per (repository, ref), however many rounds share it."""
-    from mlperf_power_dag import download
+    from mlperf_power_dag.rounds import download
 
     def remote(key: tuple[str, str]) -> tuple[str, str]:
         rnd = registry.round_for(*key)
@@ -229,7 +230,7 @@ SUITE_COST = {"training": 0, "inference": 1, "tiny": 2}  # heaviest first keeps 
 
 def _cost_rank(key: tuple[str, str]) -> tuple:
     """Start the rounds that take longest first: training, then inference, newest first."""
-    from mlperf_power_dag.catalog import version_tuple
+    from mlperf_power_dag.rounds.catalog import version_tuple
 
     suite, version = key
     return (SUITE_COST.get(suite, 3), tuple(-p for p in version_tuple(version)))

@@ -4,9 +4,10 @@ import os
 
 import dagster as dg
 
-from mlperf_power_dag import discovery, download, registry, settings
+from mlperf_power_dag import settings
 from mlperf_power_dag.defs.partitions import PARTITIONS
-from mlperf_power_dag.download import FetchError
+from mlperf_power_dag.rounds import discovery, download, registry
+from mlperf_power_dag.rounds.download import FetchError
 
 SUITES = tuple(PARTITIONS)
 

@@ -3,12 +3,13 @@
 import dagster as dg
 import pandas as pd
 
-from mlperf_power_dag import catalog, crosscheck, rounds_io
+from mlperf_power_dag import crosscheck
 from mlperf_power_dag.asset_inputs import CROSSCHECK_TABLES
 from mlperf_power_dag.buildstate import FINGERPRINT_KEY
-from mlperf_power_dag.catalog import CMX, CMX_REPO, TREE
 from mlperf_power_dag.defs.automation import DOWNSTREAM
 from mlperf_power_dag.defs.fingerprint import current_fingerprint
+from mlperf_power_dag.rounds import catalog, load
+from mlperf_power_dag.rounds.catalog import CMX, CMX_REPO, TREE
 from mlperf_power_dag.schemas import InferenceResults, conform
 
 MIN_SHARE_WITHIN_1PCT = 0.98
@@ -48,8 +49,8 @@ def inference_crosscheck(
         if primary["power_w"].notna().sum() + primary["energy_per_query_j"].notna().sum() == 0:
             continue
         for ref in references(version):
-            rounds_io.fetch_round(ref, log=context.log.debug)
-            reference = rounds_io.read_round(ref).results
+            load.fetch_round(ref, log=context.log.debug)
+            reference = load.read_round(ref).results
             if reference.empty:
                 continue
             diff = crosscheck.compare(primary, reference)

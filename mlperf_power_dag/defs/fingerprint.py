@@ -7,7 +7,8 @@ from typing import Any
 
 from upath import UPath
 
-from mlperf_power_dag import buildstate, registry, settings
+from mlperf_power_dag import buildstate, settings
+from mlperf_power_dag.rounds import registry
 
 
 def current_fingerprint(tables: Iterable[str], config: Mapping[str, Any] | None = None) -> str:

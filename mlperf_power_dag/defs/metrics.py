@@ -5,12 +5,12 @@ import pandas as pd
 
 from mlperf_power_dag import metrics
 from mlperf_power_dag.asset_inputs import METRIC_TABLES
+from mlperf_power_dag.benchmark_ids import CATEGORIES, DIVISIONS
 from mlperf_power_dag.buildstate import FINGERPRINT_KEY
 from mlperf_power_dag.defs.automation import DOWNSTREAM
 from mlperf_power_dag.defs.fingerprint import current_fingerprint
-from mlperf_power_dag.schemas import CATEGORIES, InferenceResults, conform
+from mlperf_power_dag.schemas import InferenceResults, conform
 
-DIVISIONS = ("closed", "open", "network")
 COMMON = dict(group_name="metrics", kinds={"parquet", "pandas"}, automation_condition=DOWNSTREAM)
 
 

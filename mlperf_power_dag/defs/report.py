@@ -2,12 +2,13 @@
 
 import dagster as dg
 
-from mlperf_power_dag import registry, report, settings
+from mlperf_power_dag import report, settings
 from mlperf_power_dag.asset_inputs import CROSSCHECK_KEY, FIGURE_SUITES, REPORT_KEY, REPORT_TABLES
 from mlperf_power_dag.buildstate import FINGERPRINT_KEY
-from mlperf_power_dag.catalog import SUITES
 from mlperf_power_dag.defs.automation import DOWNSTREAM
 from mlperf_power_dag.defs.fingerprint import current_fingerprint
+from mlperf_power_dag.rounds import registry
+from mlperf_power_dag.rounds.catalog import SUITES
 
 
 @dg.asset(

@@ -6,9 +6,10 @@ import dagster as dg
 import pandera.pandas as pa
 from dagster_pandera import pandera_schema_to_dagster_type
 
-from mlperf_power_dag import registry, rounds_io, table_checks, versions
+from mlperf_power_dag import table_checks, versions
 from mlperf_power_dag.defs.io import SCHEMA_KEY, model_ref
 from mlperf_power_dag.defs.partitions import PARTITIONS
+from mlperf_power_dag.rounds import load, registry
 from mlperf_power_dag.schemas import Problems
 
 warnings.filterwarnings("ignore", category=dg.BetaWarning, module=__name__)
@@ -64,7 +65,7 @@ def round_assets(suite: str, model: type[pa.DataFrameModel]) -> list[dg.AssetsDe
     )
     def raw(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
         rnd = registry.round_for(suite, context.partition_key)
-        fetched = rounds_io.fetch_round(rnd, log=context.log.info)
+        fetched = load.fetch_round(rnd, log=context.log.info)
         return dg.MaterializeResult(
             metadata={
                 "url": fetched.url,
@@ -111,10 +112,10 @@ def round_assets(suite: str, model: type[pa.DataFrameModel]) -> list[dg.AssetsDe
     )
     def tidy(context: dg.AssetExecutionContext):
         rnd = registry.round_for(suite, context.partition_key)
-        table = rounds_io.read_round(rnd, log=context.log.info)
+        table = load.read_round(rnd, log=context.log.info)
         if table.results.empty:
-            root, commit = rounds_io.cached_checkout(rnd)
-            raise rounds_io.EmptyRoundError(
+            root, commit = load.cached_checkout(rnd)
+            raise load.EmptyRoundError(
                 f"{suite} {rnd.version}: no results found in {rnd.slug}@{commit[:12]} "
                 f"(source kind {rnd.source!r}); has the repository's layout changed? "
                 f"{len(table.problems)} problems: {table.problems['kind'].value_counts().to_dict()}"
@@ -126,7 +127,7 @@ def round_assets(suite: str, model: type[pa.DataFrameModel]) -> list[dg.AssetsDe
         context.log.info(
             f"{suite} {rnd.version}: {len(results)} rows, {len(problems)} problems {count_map}"
         )
-        commit = rounds_io.cached_checkout(rnd)[1]
+        commit = load.cached_checkout(rnd)[1]
         info = {
             "source": rnd.source,
             "source_repo": rnd.slug,

@@ -6,10 +6,11 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
-from mlperf_power_dag import download, settings
-from mlperf_power_dag.catalog import Round
-from mlperf_power_dag.download import FetchError, FetchResult
-from mlperf_power_dag.sources import source_format
+from mlperf_power_dag import settings
+from mlperf_power_dag.rounds import download
+from mlperf_power_dag.rounds.catalog import Round
+from mlperf_power_dag.rounds.download import FetchError, FetchResult
+from mlperf_power_dag.rounds.sources import source_format
 from mlperf_power_dag.tables import RoundTable
 
 Log = Callable[[str], None]

@@ -10,9 +10,10 @@ import re
 from dataclasses import asdict, fields, replace
 from pathlib import Path
 
-from mlperf_power_dag import catalog, settings
-from mlperf_power_dag.catalog import Round
-from mlperf_power_dag.download import check_name
+from mlperf_power_dag import settings
+from mlperf_power_dag.rounds import catalog
+from mlperf_power_dag.rounds.catalog import Round
+from mlperf_power_dag.rounds.download import check_name
 
 log = logging.getLogger("mlperf-power")
 
