@@ -12,6 +12,7 @@ import pandera.pandas as pa
 from upath import UPath
 
 from mlperf_power_dag import dataset, warehouse
+from mlperf_power_dag.defs.resources import MlperfHome
 
 SCHEMA_KEY = "mlperf/schema"  # definition metadata: "module:Model" of a per-round table
 INFO_KEYS = ("source", "source_repo", "source_commit", "code_version")
@@ -134,5 +135,20 @@ class DatasetIOManager(dg.ConfigurableIOManagerFactory):
         return ParquetDatasetIOManager(
             UPath(self.base_path, **self.storage_options),
             Path(self.warehouse) if self.warehouse else None,
+            {t: load_model(ref) for t, ref in self.tables.items()},
+        )
+
+
+class HomeDatasetIOManager(DatasetIOManager):
+    """The dataset of an `MlperfHome` (its dataset path and warehouse), read when a run starts."""
+
+    base_path: str = ""
+    home: MlperfHome
+
+    def create_io_manager(self, context) -> ParquetDatasetIOManager:
+        base = self.base_path or self.home.dataset_dir()
+        return ParquetDatasetIOManager(
+            UPath(base, **self.storage_options),
+            Path(self.warehouse) if self.warehouse else self.home.warehouse_path(),
             {t: load_model(ref) for t, ref in self.tables.items()},
         )

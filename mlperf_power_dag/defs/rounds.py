@@ -9,6 +9,7 @@ from dagster_pandera import pandera_schema_to_dagster_type
 from mlperf_power_dag import table_checks, versions
 from mlperf_power_dag.defs.io import SCHEMA_KEY, model_ref
 from mlperf_power_dag.defs.partitions import PARTITIONS
+from mlperf_power_dag.defs.resources import GitSource, MlperfHome
 from mlperf_power_dag.rounds import load, registry
 from mlperf_power_dag.schemas import Problems
 
@@ -63,9 +64,17 @@ def round_assets(suite: str, model: type[pa.DataFrameModel]) -> list[dg.AssetsDe
             "checkout of the round's MLCommons results repository, cached by commit."
         ),
     )
-    def raw(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
-        rnd = registry.round_for(suite, context.partition_key)
-        fetched = load.fetch_round(rnd, log=context.log.info)
+    def raw(
+        context: dg.AssetExecutionContext, mlperf_home: MlperfHome, git: GitSource
+    ) -> dg.MaterializeResult:
+        rnd = registry.round_for(suite, context.partition_key, mlperf_home.root())
+        fetched = load.fetch_round(
+            rnd,
+            log=context.log.info,
+            cache=mlperf_home.cache_dir(),
+            git_base=git.base_url(),
+            timeout_s=git.timeout_s,
+        )
         return dg.MaterializeResult(
             metadata={
                 "url": fetched.url,
@@ -110,11 +119,11 @@ def round_assets(suite: str, model: type[pa.DataFrameModel]) -> list[dg.AssetsDe
             ),
         },
     )
-    def tidy(context: dg.AssetExecutionContext):
-        rnd = registry.round_for(suite, context.partition_key)
-        table = load.read_round(rnd, log=context.log.info)
+    def tidy(context: dg.AssetExecutionContext, mlperf_home: MlperfHome):
+        rnd = registry.round_for(suite, context.partition_key, mlperf_home.root())
+        root, commit = load.cached_checkout(rnd, mlperf_home.cache_dir())
+        table = load.read_checkout(rnd, root, commit, log=context.log.info)
         if table.results.empty:
-            root, commit = load.cached_checkout(rnd)
             raise load.EmptyRoundError(
                 f"{suite} {rnd.version}: no results found in {rnd.slug}@{commit[:12]} "
                 f"(source kind {rnd.source!r}); has the repository's layout changed? "
@@ -127,7 +136,6 @@ def round_assets(suite: str, model: type[pa.DataFrameModel]) -> list[dg.AssetsDe
         context.log.info(
             f"{suite} {rnd.version}: {len(results)} rows, {len(problems)} problems {count_map}"
         )
-        commit = load.cached_checkout(rnd)[1]
         info = {
             "source": rnd.source,
             "source_repo": rnd.slug,
