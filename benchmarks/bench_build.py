@@ -65,7 +65,7 @@ def files_read(cache: Path) -> list[Path]:
 
 def floor_cost(home: Path, base: str, tmp: Path) -> Cost:
     """`git clone --depth 1` of every repository the build fetched, then `cat` of its files."""
-    from mlperf_power_dag import download
+    from mlperf_power_dag.rounds import download
 
     repos = sorted({(p.parent.name, p.name.split("@")[0]) for p in (home / "cache").glob("*/*@*")})
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -126,13 +126,13 @@ def parse_throughput(env: dict[str, str]) -> tuple[float, float, float]:
     """(MB, parse CPU seconds, read seconds) over the inference tree rounds in the cache."""
     code = (
         "import os, time\n"
-        "from mlperf_power_dag import registry, rounds_io\n"
+        "from mlperf_power_dag.rounds import registry, load\n"
         "tot_mb = tot_parse = tot_read = 0.0\n"
         "for rnd in registry.all_rounds('inference'):\n"
         "    if rnd.source != 'tree':\n"
         "        continue\n"
-        "    root, _ = rounds_io.cached_checkout(rnd)\n"
-        "    c0 = time.process_time(); rounds_io.read_round(rnd); tot_parse += "
+        "    root, _ = load.cached_checkout(rnd)\n"
+        "    c0 = time.process_time(); load.read_round(rnd); tot_parse += "
         "time.process_time() - c0\n"
         "    c0 = time.process_time(); n = 0\n"
         "    for d, ds, fs in os.walk(root):\n"

@@ -47,7 +47,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="mlperf-bench-") as tmp:
         os.environ["MLPERF_POWER_HOME"] = args.home or tmp
         os.environ["MLPERF_POWER_GIT_BASE"] = args.base
-        from mlperf_power_dag import registry, rounds_io
+        from mlperf_power_dag.rounds import load, registry
 
         print(
             f"{'round':6} {'source':7} {'fetch_s':>8} {'files':>6} {'MB':>7} {'parse_cpu':>9} "
@@ -58,10 +58,10 @@ def main() -> None:
         for rnd in registry.all_rounds("inference"):
             if args.round and rnd.version not in args.round:
                 continue
-            fetched = rounds_io.fetch_round(rnd)
+            fetched = load.fetch_round(rnd)
             read_all_bytes(fetched.path)  # warm the page cache for both timed passes
             c0, t0 = time.process_time(), time.perf_counter()
-            table = rounds_io.read_round(rnd)
+            table = load.read_round(rnd)
             pcpu, pwall = time.process_time() - c0, time.perf_counter() - t0
             nbytes, rcpu, rwall = read_all_bytes(fetched.path)
             power = int(table.results["power_w"].notna().sum())

@@ -20,7 +20,8 @@ from concurrent.futures import (
 )
 from dataclasses import dataclass, field
 
-from mlperf_power_dag import registry, settings
+from mlperf_power_dag import settings
+from mlperf_power_dag.rounds import registry
 
 log = logging.getLogger("mlperf-power")
 
@@ -40,13 +41,13 @@ def _on_sigterm(_signum, _frame):
 
 def _prepare_instance():
     """The persistent Dagster instance (DAGSTER_HOME, default $MLPERF_POWER_HOME/dagster)."""
-    home = os.environ.get("DAGSTER_HOME") or str(settings.dagster_home())
+    home = str(settings.dagster_home())
     os.makedirs(home, exist_ok=True)
     cfg = os.path.join(home, "dagster.yaml")
     if not os.path.exists(cfg):
         with open(cfg, "w") as fh:
             fh.write("telemetry:\n  enabled: false\n")
-    os.environ["DAGSTER_HOME"] = home
+    settings.set_env(settings.DAGSTER_HOME_VAR, home)
     import dagster as dg
 
     return dg.DagsterInstance.get()
@@ -56,11 +57,12 @@ _DEFS = None
 
 
 def _definitions():
-    """Definitions for the current environment (built once per process)."""
+    """Definitions for the current environment (built once per process; again only when the
+    set of configuring variables changes, as their values are read when a run starts)."""
     global _DEFS
     from mlperf_power_dag.definitions import make_definitions
 
-    key = (settings.home(), settings.dataset_dir(), settings.git_base())
+    key = tuple(v is None for v in settings.snapshot())
     if _DEFS is None or _DEFS[0] != key:
         _DEFS = (key, make_definitions())
     return _DEFS[1]
@@ -68,7 +70,7 @@ def _definitions():
 
 def _run_config(progress: bool = False) -> dict:
     """Dagster's own console log only with --verbose (then with full traces)."""
-    base = VERBOSE_RUN_CONFIG if os.environ.get("MLPERF_POWER_VERBOSE") else QUIET_RUN_CONFIG
+    base = VERBOSE_RUN_CONFIG if settings.verbose() else QUIET_RUN_CONFIG
     if progress:
         return {"loggers": {**base["loggers"], "mlperf_progress": {}}}
     return base
@@ -87,7 +89,7 @@ def _failure_message(result) -> str:
                 err = err.cause
             line = (err.message if err else "step failed").strip().splitlines()[0]
             line = re.sub(r"^[\w.]+(Error|Exception): ", "", line)
-            if os.environ.get("MLPERF_POWER_VERBOSE") and err is not None:
+            if settings.verbose() and err is not None:
                 return line + "\n" + err.to_string()
             return line
     return "run failed"
@@ -140,7 +142,7 @@ def _suite_tables(suite: str) -> dict:
 def _heads(rounds: list[tuple[str, str]]) -> dict[tuple[str, str], str | None]:
     """The commit each round's remote ref points to now (None where it cannot be resolved);
     one `git ls-remote` per (repository, ref), however many rounds share it."""
-    from mlperf_power_dag import download
+    from mlperf_power_dag.rounds import download
 
     def remote(key: tuple[str, str]) -> tuple[str, str]:
         rnd = registry.round_for(*key)
@@ -210,7 +212,7 @@ def _run_round_worker(suite: str, version: str) -> RoundOutcome:
 
 
 def _worker_init(env: dict[str, str]) -> None:
-    os.environ.update(env)
+    settings.update_env(env)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides; it terminates us
     logging.basicConfig(level=logging.WARNING)
     for noisy in ("alembic", "dagster"):
@@ -229,7 +231,7 @@ SUITE_COST = {"training": 0, "inference": 1, "tiny": 2}  # heaviest first keeps 
 
 def _cost_rank(key: tuple[str, str]) -> tuple:
     """Start the rounds that take longest first: training, then inference, newest first."""
-    from mlperf_power_dag.catalog import version_tuple
+    from mlperf_power_dag.rounds.catalog import version_tuple
 
     suite, version = key
     return (SUITE_COST.get(suite, 3), tuple(-p for p in version_tuple(version)))
@@ -245,12 +247,7 @@ def _build_rounds(todo: list[tuple[str, str]], jobs: int) -> list[RoundOutcome]:
             _report(o)
             out.append(o)
         return out
-    env = {
-        k: os.environ[k]
-        for k in ("MLPERF_POWER_HOME", "MLPERF_POWER_GIT_BASE", "MLPERF_POWER_DATASET",
-                  "MLPERF_POWER_VERBOSE", "DAGSTER_HOME")
-        if k in os.environ
-    }  # fmt: skip
+    env = settings.worker_env()
     ctx = multiprocessing.get_context("spawn")
     pool = ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=_worker_init,
                                initargs=(env,))  # fmt: skip
@@ -690,7 +687,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     c.add_argument("name")
     args = parser.parse_args(argv)
     if args.verbose:
-        os.environ["MLPERF_POWER_VERBOSE"] = "1"
+        settings.set_env(settings.VERBOSE_VAR, "1")
     logging.basicConfig(
         level=logging.INFO,
         format="%(asctime)s %(name)s %(levelname)s %(message)s",

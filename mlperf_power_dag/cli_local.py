@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from mlperf_power_dag import catalog, local, registry, settings
+from mlperf_power_dag import local, settings
 from mlperf_power_dag.local import LocalError, LocalSubmission
+from mlperf_power_dag.rounds import catalog, registry
 
 log = logging.getLogger("mlperf-power")
 

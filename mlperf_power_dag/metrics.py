@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from mlperf_power_dag import registry
-from mlperf_power_dag.catalog import version_tuple
+from mlperf_power_dag.rounds import registry
+from mlperf_power_dag.rounds.catalog import version_tuple
 
 # Columns that identify the result a number came from.
 PROVENANCE = [
@@ -499,3 +499,44 @@ def system_series(
         picked.append(hit)
     frame = pd.concat(picked, ignore_index=True) if picked else rows.head(0)
     return Metric(sort_rounds(frame, suite=suite).reset_index(drop=True), excluded, notes)
+
+
+# ------------------------------------------------------------------- tiny, across rounds
+
+
+def repeated_results(tables: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
+    """Rows that repeat an earlier round's result exactly (same submitter, system,
+    benchmark, throughput, energy and accuracy), e.g. syntiant's files in v1.0-v1.3.
+
+    `tables` maps round -> TinyResults frame. Returns round, system, benchmark and the round
+    first published, one row per repeat.
+    """
+    cols = [
+        "submitter",
+        "system",
+        "benchmark",
+        "throughput_ips",
+        "energy_per_inference_uj",
+        "accuracy",
+    ]
+    first: dict[tuple, str] = {}
+    out = []
+    for rnd in sorted(tables, key=version_tuple):
+        df = tables[rnd]
+        for rec in df[cols].itertuples(index=False):
+            key = tuple(None if pd.isna(v) else v for v in rec)
+            if key[3] is None:
+                continue
+            if key in first:
+                out.append(
+                    {
+                        "round": rnd,
+                        "submitter": key[0],
+                        "system": key[1],
+                        "benchmark": key[2],
+                        "first_round": first[key],
+                    }
+                )
+            else:
+                first[key] = rnd
+    return pd.DataFrame(out, columns=["round", "submitter", "system", "benchmark", "first_round"])

@@ -14,31 +14,39 @@ from pathlib import Path
 
 import pandas as pd
 
-from mlperf_power_dag import rounds_io, settings, versions
-from mlperf_power_dag.catalog import Round
+from mlperf_power_dag import settings, versions
+from mlperf_power_dag.rounds import load
+from mlperf_power_dag.rounds.catalog import Round
 from mlperf_power_dag.schemas import SUITE_MODELS, conform
 
 Log = Callable[[str], None]
 
 
-def cache_path(rnd: Round, commit: str) -> Path:
+def cache_path(rnd: Round, commit: str, cache: Path | None = None) -> Path:
     """Where the table of `rnd` read at `commit` by the current reader code is kept."""
     name = f"{rnd.suite}-{rnd.version}-{rnd.source}-{commit[:16]}-{versions.tidy_code_version()}"
-    return settings.cache_dir() / "tables" / f"{name}.parquet"
+    return (cache or settings.cache_dir()) / "tables" / f"{name}.parquet"
 
 
-def reference_results(rnd: Round, log: Log | None = None) -> pd.DataFrame:
+def reference_results(
+    rnd: Round,
+    log: Log | None = None,
+    cache: Path | None = None,
+    git_base: str | None = None,
+    timeout_s: int | None = None,
+) -> pd.DataFrame:
     """The validated results of a published reference table, fetched (or confirmed) and read,
     or taken from the cache when this commit was read by this code before."""
-    fetched = rounds_io.fetch_round(rnd, log=log)
-    path = cache_path(rnd, fetched.commit)
+    extra = {} if timeout_s is None else {"timeout_s": timeout_s}
+    fetched = load.fetch_round(rnd, log=log, cache=cache, git_base=git_base, **extra)
+    path = cache_path(rnd, fetched.commit, cache)
     model = SUITE_MODELS[rnd.suite]
     if path.exists():
         try:
             return conform(model, pd.read_parquet(path))
         except Exception as e:  # a damaged cache file: read the source again
             (log or (lambda _m: None))(f"{path.name}: unreadable cache ({e}); reading again")
-    results = rounds_io.read_round(rnd, log=log).results
+    results = load.read_round(rnd, log=log, cache=cache).results
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.partial")
     results.to_parquet(tmp, index=False)

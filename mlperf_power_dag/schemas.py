@@ -6,8 +6,8 @@ import pandas as pd
 import pandera.pandas as pa
 from pandera.typing import Series
 
-CATEGORIES = ["datacenter", "edge"]
-SCENARIOS = ["Offline", "Server", "SingleStream", "MultiStream"]
+from mlperf_power_dag.benchmark_ids import CATEGORIES, SCENARIOS
+
 SOURCES = ["tree", "cmx", "summary"]
 
 

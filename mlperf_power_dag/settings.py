@@ -1,28 +1,101 @@
-"""Runtime settings read from the environment."""
+"""The environment: the one module that reads or sets environment variables.
+
+Everything else receives paths and URLs as arguments or as Dagster resources (`MlperfHome`,
+`GitSource`), which the code location configures from these variables with `dg.EnvVar`.
+"""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 DEFAULT_GIT_BASE = "https://github.com"
 DEFAULT_LINK_BASE = "https://github.com"
+DEFAULT_HOME = "data"
+DEFAULT_SENSOR_INTERVAL_S = 3600
+
+HOME_VAR = "MLPERF_POWER_HOME"
+GIT_BASE_VAR = "MLPERF_POWER_GIT_BASE"
+LINK_BASE_VAR = "MLPERF_POWER_LINK_BASE"
+DATASET_VAR = "MLPERF_POWER_DATASET"
+VERBOSE_VAR = "MLPERF_POWER_VERBOSE"
+SENSOR_INTERVAL_VAR = "MLPERF_POWER_SENSOR_INTERVAL"
+AUTOMATION_VAR = "MLPERF_POWER_AUTOMATION"
+DAGSTER_HOME_VAR = "DAGSTER_HOME"
+# What a worker process of `mlperf-power build --jobs N` inherits from its parent.
+WORKER_VARS = (HOME_VAR, GIT_BASE_VAR, DATASET_VAR, VERBOSE_VAR, DAGSTER_HOME_VAR)
+
+
+def env(name: str, default: str | None = None) -> str | None:
+    """The value of an environment variable, or `default`."""
+    return os.environ.get(name, default)
+
+
+def set_env(name: str, value: str) -> None:
+    """Set an environment variable of this process (and of the processes it starts)."""
+    os.environ[name] = value
+
+
+def update_env(values: Mapping[str, str]) -> None:
+    """Set several environment variables at once."""
+    os.environ.update(values)
+
+
+def process_env(**overrides: str) -> dict[str, str]:
+    """A copy of this process's environment with `overrides`, for a subprocess."""
+    return {**os.environ, **overrides}
+
+
+def worker_env() -> dict[str, str]:
+    """The variables a build worker process needs from its parent."""
+    return {k: os.environ[k] for k in WORKER_VARS if k in os.environ}
+
+
+def resource_value(name: str, default: Any) -> Any:
+    """`dg.EnvVar(name)` when the variable is set (read when a run starts), else `default`."""
+    if name not in os.environ:
+        return default
+    import dagster as dg
+
+    return dg.EnvVar(name)
+
+
+def snapshot() -> tuple[str | None, ...]:
+    """The values of the variables the code location is configured from."""
+    return tuple(env(k) for k in (HOME_VAR, GIT_BASE_VAR, LINK_BASE_VAR, DATASET_VAR))
+
+
+def verbose() -> bool:
+    """Full traces and Dagster's own log (`MLPERF_POWER_VERBOSE`)."""
+    return bool(env(VERBOSE_VAR))
+
+
+def sensor_interval_s() -> int:
+    """Seconds between discovery ticks (`MLPERF_POWER_SENSOR_INTERVAL`, default 3600)."""
+    return int(env(SENSOR_INTERVAL_VAR, str(DEFAULT_SENSOR_INTERVAL_S)))
+
+
+def automation_on() -> bool:
+    """False when `MLPERF_POWER_AUTOMATION` is off, 0, false or no."""
+    return env(AUTOMATION_VAR, "on").lower() not in ("off", "0", "false", "no")
 
 
 def git_base() -> str:
     """Base URL under which `<owner>/<repo>.git` repositories are fetched."""
-    return os.environ.get("MLPERF_POWER_GIT_BASE", DEFAULT_GIT_BASE).rstrip("/")
+    return env(GIT_BASE_VAR, DEFAULT_GIT_BASE).rstrip("/")
 
 
 def link_base() -> str:
     """Base URL of the links to result folders in figures and the report (not the fetch base,
     which may be a local mirror): `MLPERF_POWER_LINK_BASE`, default https://github.com."""
-    return os.environ.get("MLPERF_POWER_LINK_BASE", DEFAULT_LINK_BASE).rstrip("/")
+    return env(LINK_BASE_VAR, DEFAULT_LINK_BASE).rstrip("/")
 
 
 def home() -> Path:
     """Root of the runtime data: checkouts, warehouse, figures, Dagster instance."""
-    return Path(os.environ.get("MLPERF_POWER_HOME", "data")).absolute()
+    return Path(env(HOME_VAR, DEFAULT_HOME)).absolute()
 
 
 def cache_dir() -> Path:
@@ -47,18 +120,23 @@ def local_dir() -> Path:
 
 
 def dagster_home() -> Path:
-    return home() / "dagster"
+    """`DAGSTER_HOME`, default `$MLPERF_POWER_HOME/dagster`."""
+    return Path(env(DAGSTER_HOME_VAR) or home() / "dagster")
 
 
 def dataset_dir() -> str:
     """Base path of the Parquet dataset: `MLPERF_POWER_DATASET` (a folder or an fsspec URL such
     as s3://bucket/mlperf), default `$MLPERF_POWER_HOME/dataset`."""
-    return os.environ.get("MLPERF_POWER_DATASET") or str(home() / "dataset")
+    return env(DATASET_VAR) or str(home() / "dataset")
 
 
 def local_dataset_dir() -> Path | None:
     """The dataset folder when it is on this machine (None for object storage)."""
-    base = dataset_dir()
+    return local_path(dataset_dir())
+
+
+def local_path(base: str) -> Path | None:
+    """A dataset base path as a local folder (None for object storage)."""
     if "://" in base and not base.startswith("file://"):
         return None
     return Path(base.removeprefix("file://")).absolute()

@@ -30,8 +30,8 @@ from typing import Any
 
 import pandas as pd
 
+from mlperf_power_dag.benchmark_ids import canonical_tiny_benchmark
 from mlperf_power_dag.parsers.tiny_results import parse_number
-from mlperf_power_dag.readers.tiny import canonical_tiny_benchmark
 
 CMX_PATTERNS = ("/experiment/mlperf-tiny--v*/*/cm-result.json",)
 SUMMARY_PATTERNS = ("/summary.csv",)

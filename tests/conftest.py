@@ -11,8 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from mlperf_power_dag import cli, registry
-from mlperf_power_dag.catalog import Round
+from mlperf_power_dag import cli
+from mlperf_power_dag.rounds import registry
+from mlperf_power_dag.rounds.catalog import Round
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 

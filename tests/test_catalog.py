@@ -1,5 +1,5 @@
-from mlperf_power_dag import catalog
-from mlperf_power_dag.benchmarks import canonical_benchmark
+from mlperf_power_dag.benchmark_ids import canonical_benchmark
+from mlperf_power_dag.rounds import catalog
 
 
 def test_inference_catalog_sources_and_order():

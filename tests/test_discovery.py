@@ -7,9 +7,9 @@ from pathlib import Path
 
 import dagster as dg
 
-from mlperf_power_dag import catalog, discovery
 from mlperf_power_dag.definitions import make_definitions
 from mlperf_power_dag.defs.automation import changed_round_requests
+from mlperf_power_dag.rounds import catalog, discovery
 
 
 def _git(*args: str, cwd: Path | None = None) -> None:

@@ -3,7 +3,7 @@ from pathlib import Path
 
 import pytest
 
-from mlperf_power_dag import download
+from mlperf_power_dag.rounds import download
 
 
 def _git(*args: str, cwd: Path | None = None) -> str:

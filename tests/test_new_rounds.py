@@ -9,8 +9,8 @@ import dagster as dg
 import pandas as pd
 import pytest
 
-from mlperf_power_dag import catalog, discovery, registry
 from mlperf_power_dag.definitions import make_definitions
+from mlperf_power_dag.rounds import catalog, discovery, registry
 
 KNOWN = ["v0.5", "v0.7", "v1.0", "v1.1"]
 

@@ -7,8 +7,8 @@ import logging
 
 import pytest
 
-from mlperf_power_dag import registry
-from mlperf_power_dag.catalog import Round
+from mlperf_power_dag.rounds import registry
+from mlperf_power_dag.rounds.catalog import Round
 
 GOOD = {
     "suite": "inference",

@@ -14,8 +14,9 @@ from unittest.mock import patch
 import pandas as pd
 import pytest
 
-from mlperf_power_dag import metrics, registry
+from mlperf_power_dag import metrics
 from mlperf_power_dag.figures import fig1, fig5, fig9
+from mlperf_power_dag.rounds import registry
 from mlperf_power_dag.schemas import InferenceResults, columns
 
 SHA = "0" * 40

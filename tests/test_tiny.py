@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from mlperf_power_dag import tiny_crosscheck as cc
-from mlperf_power_dag.catalog import rounds
+from mlperf_power_dag.metrics import repeated_results
 from mlperf_power_dag.parsers.tiny_results import (
     agrees,
     energy_from_results_json,
@@ -21,7 +21,8 @@ from mlperf_power_dag.parsers.tiny_results import (
     precision,
     throughputs_from_results_json,
 )
-from mlperf_power_dag.readers.tiny import SPARSE_PATTERNS, read_tiny_round, repeated_results
+from mlperf_power_dag.readers.tiny import SPARSE_PATTERNS, read_tiny_round
+from mlperf_power_dag.rounds.catalog import rounds
 from mlperf_power_dag.schemas import TinyResults
 
 VERSIONS = ["v0.5", "v0.7", "v1.0", "v1.1", "v1.2", "v1.3"]

@@ -8,12 +8,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from mlperf_power_dag.readers.tiny import (
-    canonical_tiny_benchmark,
-    load_system_json,
-    read_tiny_round,
-    repeated_results,
-)
+from mlperf_power_dag.benchmark_ids import canonical_tiny_benchmark
+from mlperf_power_dag.metrics import repeated_results
+from mlperf_power_dag.readers.tiny import load_system_json, read_tiny_round
 from mlperf_power_dag.schemas import Problems, TinyResults
 
 FIXTURE = Path(__file__).parent / "fixtures" / "tiny" / "bad_round"

@@ -1,12 +1,20 @@
 """New rounds rebuild themselves: discovery sensor, daily ref refresh, downstream automation."""
 
-import os
+from pathlib import Path
 
 import dagster as dg
 
-from mlperf_power_dag import discovery, download, local, registry, settings
+from mlperf_power_dag import local, settings
 from mlperf_power_dag.defs.partitions import PARTITIONS
-from mlperf_power_dag.download import FetchError
+from mlperf_power_dag.defs.resources import (
+    GitSource,
+    MlperfHome,
+    git_from_env,
+    home_from_env,
+    resolved,
+)
+from mlperf_power_dag.rounds import discovery, download, registry
+from mlperf_power_dag.rounds.download import FetchError
 
 SUITES = tuple(PARTITIONS)
 
@@ -15,35 +23,41 @@ def round_job_name(suite: str) -> str:
     return f"{suite}_round"
 
 
-def sensor_interval_s() -> int:
-    """Seconds between discovery ticks (`MLPERF_POWER_SENSOR_INTERVAL`, default 3600)."""
-    return int(os.environ.get("MLPERF_POWER_SENSOR_INTERVAL", "3600"))
-
-
 def default_status() -> dg.DefaultSensorStatus:
     """RUNNING unless `MLPERF_POWER_AUTOMATION=off`."""
-    off = os.environ.get("MLPERF_POWER_AUTOMATION", "on").lower() in ("off", "0", "false", "no")
-    return dg.DefaultSensorStatus.STOPPED if off else dg.DefaultSensorStatus.RUNNING
+    return (
+        dg.DefaultSensorStatus.RUNNING
+        if settings.automation_on()
+        else dg.DefaultSensorStatus.STOPPED
+    )
 
 
-def pending_rounds(instance: dg.DagsterInstance, log=None) -> dict[str, list[str]]:
-    """Per suite: known or newly discovered rounds that are not partitions yet."""
+def pending_rounds(
+    instance: dg.DagsterInstance,
+    log=None,
+    git_base: str | None = None,
+    home: Path | None = None,
+) -> dict[str, list[str]]:
+    """Per suite: known or newly discovered rounds that are not partitions yet (probing
+    repositories under `git_base`, recording what is found in `home`; defaults from the
+    environment)."""
+    git_base = git_base or settings.git_base()
     out: dict[str, list[str]] = {}
     for suite in SUITES:
         part = PARTITIONS[suite].name
         keys = set(instance.get_dynamic_partitions(part))
-        known = {r.version for r in registry.all_rounds(suite)} | keys
+        known = {r.version for r in registry.all_rounds(suite, home)} | keys
         try:
-            found = discovery.discover(suite, known, settings.git_base(), log=log)
+            found = discovery.discover(suite, known, git_base, log=log)
         except Exception as e:  # one suite's probe failing must not stop the others
             if log:
                 log(f"{suite}: discovery failed: {e}")
             found = []
         if found:
-            registry.record(found)
+            registry.record(found, home)
         new = sorted(
-            {r.version for r in registry.all_rounds(suite)} - keys,
-            key=lambda v: registry.round_for(suite, v).sort_key,
+            {r.version for r in registry.all_rounds(suite, home)} - keys,
+            key=lambda v: registry.round_for(suite, v, home).sort_key,
         )
         if new:
             out[suite] = new
@@ -62,13 +76,21 @@ def _round_requests(suite: str, versions: list[str], why: str) -> list[dg.RunReq
     ]
 
 
-def build_sensors_and_schedules(jobs: list) -> list:
-    """The discovery sensor and the daily refresh schedule over the per-suite round jobs."""
+def build_sensors_and_schedules(
+    jobs: list, git: GitSource | None = None, home: MlperfHome | None = None
+) -> list:
+    """The discovery sensor and the daily refresh schedule over the per-suite round jobs,
+    probing and fetching through `git` and recording in `home` (defaults: the environment)."""
+
+    def _where() -> tuple[str, Path]:
+        g = resolved(git) if git is not None else git_from_env()
+        h = resolved(home) if home is not None else home_from_env()
+        return g.base_url(), h.root()
 
     @dg.sensor(
         name="new_rounds_sensor",
         jobs=jobs,
-        minimum_interval_seconds=sensor_interval_s(),
+        minimum_interval_seconds=settings.sensor_interval_s(),
         default_status=default_status(),
         description=(
             "Finds MLPerf rounds that are not partitions yet (catalog rounds and repositories "
@@ -76,7 +98,8 @@ def build_sensors_and_schedules(jobs: list) -> list:
         ),
     )
     def new_rounds_sensor(context: dg.SensorEvaluationContext):
-        pending = pending_rounds(context.instance, log=context.log.info)
+        base, root = _where()
+        pending = pending_rounds(context.instance, log=context.log.info, git_base=base, home=root)
         if not pending:
             return dg.SkipReason("no new rounds")
         requests, added = [], []
@@ -97,8 +120,13 @@ def build_sensors_and_schedules(jobs: list) -> list:
             ),
         )
         def _refresh(context: dg.ScheduleEvaluationContext):
+            base, root = _where()
             requests = changed_round_requests(
-                context.instance, [suite], context.scheduled_execution_time
+                context.instance,
+                [suite],
+                context.scheduled_execution_time,
+                git_base=base,
+                home=root,
             )
             return requests or dg.SkipReason(f"no {suite} round changed upstream")
 
@@ -122,17 +150,22 @@ def last_fetched_commit(instance: dg.DagsterInstance, suite: str, version: str) 
 
 
 def changed_round_requests(
-    instance: dg.DagsterInstance, suites=SUITES, when=None
+    instance: dg.DagsterInstance,
+    suites=SUITES,
+    when=None,
+    git_base: str | None = None,
+    home: Path | None = None,
 ) -> list[dg.RunRequest]:
     """Run requests for partitions whose remote ref points elsewhere than last fetched."""
     stamp = when.strftime("%Y%m%d") if when else "now"
+    git_base = git_base or settings.git_base()
     out = []
     for suite in suites:
         for v in instance.get_dynamic_partitions(PARTITIONS[suite].name):
             if local.is_local(v):  # a local tree: rebuilt by add-local, not by the schedule
                 continue
-            rnd = registry.round_for(suite, v)
-            url = download.repo_url(settings.git_base(), rnd.owner, rnd.repo_name)
+            rnd = registry.round_for(suite, v, home)
+            url = download.repo_url(git_base, rnd.owner, rnd.repo_name)
             try:
                 head = download.resolve_ref(url, rnd.ref)
             except FetchError:

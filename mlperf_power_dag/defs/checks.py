@@ -3,12 +3,14 @@
 import dagster as dg
 import pandas as pd
 
-from mlperf_power_dag import catalog, crosscheck, reference_cache
+from mlperf_power_dag import crosscheck, reference_cache
 from mlperf_power_dag.asset_inputs import CROSSCHECK_TABLES
 from mlperf_power_dag.buildstate import FINGERPRINT_KEY
-from mlperf_power_dag.catalog import CMX, CMX_REPO, TREE
 from mlperf_power_dag.defs.automation import DOWNSTREAM
 from mlperf_power_dag.defs.fingerprint import current_fingerprint
+from mlperf_power_dag.defs.resources import GitSource, MlperfHome
+from mlperf_power_dag.rounds import catalog
+from mlperf_power_dag.rounds.catalog import CMX, CMX_REPO, TREE
 from mlperf_power_dag.schemas import InferenceResults, conform
 
 MIN_SHARE_WITHIN_1PCT = 0.98
@@ -34,9 +36,13 @@ def references(version: str) -> list[catalog.Round]:
     ),
 )
 def inference_crosscheck(
-    context: dg.AssetExecutionContext, inference_results: pd.DataFrame
+    context: dg.AssetExecutionContext,
+    inference_results: pd.DataFrame,
+    mlperf_home: MlperfHome,
+    git: GitSource,
 ) -> pd.DataFrame:
-    fingerprint = current_fingerprint(CROSSCHECK_TABLES)
+    fingerprint = current_fingerprint(CROSSCHECK_TABLES, home=mlperf_home)
+    cache = mlperf_home.cache_dir()
     context.add_output_metadata({FINGERPRINT_KEY: fingerprint})
     if inference_results.empty:
         return pd.DataFrame({"round": pd.Series([], dtype=object)})
@@ -48,7 +54,13 @@ def inference_crosscheck(
         if primary["power_w"].notna().sum() + primary["energy_per_query_j"].notna().sum() == 0:
             continue
         for ref in references(version):
-            reference = reference_cache.reference_results(ref, log=context.log.debug)
+            reference = reference_cache.reference_results(
+                ref,
+                log=context.log.debug,
+                cache=cache,
+                git_base=git.base_url(),
+                timeout_s=git.timeout_s,
+            )
             if reference.empty:
                 continue
             diff = crosscheck.compare(primary, reference)

@@ -15,11 +15,11 @@ import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 import pydantic  # noqa: E402
 
-from mlperf_power_dag import settings  # noqa: E402
 from mlperf_power_dag.asset_inputs import FIGURE_SUITES, figure_tables  # noqa: E402
 from mlperf_power_dag.buildstate import FINGERPRINT_KEY  # noqa: E402
 from mlperf_power_dag.defs.automation import DOWNSTREAM  # noqa: E402
 from mlperf_power_dag.defs.fingerprint import current_fingerprint  # noqa: E402
+from mlperf_power_dag.defs.resources import MlperfHome  # noqa: E402
 from mlperf_power_dag.figures import (  # noqa: E402
     common,
     fig1,
@@ -206,10 +206,15 @@ def figure_asset(spec: FigureSpec) -> dg.AssetsDefinition:
         automation_condition=DOWNSTREAM,
         output_required=False,
     )
-    def _figure(context: dg.AssetExecutionContext, config: cfg_cls, **tables):  # type: ignore[valid-type]
+    def _figure(
+        context: dg.AssetExecutionContext,
+        config: cfg_cls,  # type: ignore[valid-type]
+        mlperf_home: MlperfHome,
+        **tables,
+    ):
         values = config.model_dump()
         custom = None if values == cfg_cls().model_dump() else values  # a launchpad variant
-        fingerprint = current_fingerprint(figure_tables(spec.key), custom)
+        fingerprint = current_fingerprint(figure_tables(spec.key), custom, mlperf_home)
         params = params_from_config(spec, config)
         frames = {t: typed(t, tables.get(f"{t}_results")) for t in spec.tables}
         if all(f.empty for f in frames.values()):
@@ -223,10 +228,11 @@ def figure_asset(spec: FigureSpec) -> dg.AssetsDefinition:
             paths = common.save(
                 fig,
                 data,
-                settings.figures_dir(),
+                mlperf_home.figures_dir(),
                 spec.key,
                 sources=provenance(frames.values()),
                 title=spec.title,
+                link_base=mlperf_home.links(),
             )
         finally:
             plt.close(fig)

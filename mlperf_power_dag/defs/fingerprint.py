@@ -7,12 +7,19 @@ from typing import Any
 
 from upath import UPath
 
-from mlperf_power_dag import buildstate, registry, settings
+from mlperf_power_dag import buildstate
+from mlperf_power_dag.defs.resources import MlperfHome, home_from_env
 
 
-def current_fingerprint(tables: Iterable[str], config: Mapping[str, Any] | None = None) -> str:
-    """Fingerprint of the per-round `tables` as they are in the dataset now, plus config."""
-    path = registry.discovered_path()
+def current_fingerprint(
+    tables: Iterable[str],
+    config: Mapping[str, Any] | None = None,
+    home: MlperfHome | None = None,
+) -> str:
+    """Fingerprint of the per-round `tables` as they are in the dataset now, plus config
+    (`home` default: as the environment describes it)."""
+    home = home or home_from_env()
+    path = home.rounds_file()
     rounds_text = path.read_text() if path.exists() else ""
-    base = UPath(settings.dataset_dir())
+    base = UPath(home.dataset_dir())
     return buildstate.downstream_fingerprint(base, tables, rounds_text, config)

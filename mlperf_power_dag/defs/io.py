@@ -12,6 +12,7 @@ import pandera.pandas as pa
 from upath import UPath
 
 from mlperf_power_dag import dataset, local, warehouse
+from mlperf_power_dag.defs.resources import MlperfHome
 from mlperf_power_dag.schemas import LOCAL_MODELS
 
 SCHEMA_KEY = "mlperf/schema"  # definition metadata: "module:Model" of a per-round table
@@ -163,3 +164,29 @@ class DatasetIOManager(dg.ConfigurableIOManagerFactory):
             {t: load_model(ref) for t, ref in self.tables.items()},
             UPath(self.local_path) if self.local_path else None,
         )
+
+
+class HomeDatasetIOManager(DatasetIOManager):
+    """The dataset of an `MlperfHome` (its dataset path and warehouse), read when a run starts."""
+
+    base_path: str = ""
+    home: MlperfHome
+
+    def create_io_manager(self, context) -> ParquetDatasetIOManager:
+        base = self.base_path or self.home.dataset_dir()
+        return ParquetDatasetIOManager(
+            UPath(base, **self.storage_options),
+            Path(self.warehouse) if self.warehouse else self.home.warehouse_path(),
+            {t: load_model(ref) for t, ref in self.tables.items()},
+            UPath(self.home.local_dir()),
+        )
+
+
+class LocalDatasetIOManager(dg.ConfigurableIOManagerFactory):
+    """Tables about local submission trees (the comparison), under the home's `local/` folder,
+    apart from the published dataset and without DuckDB views."""
+
+    home: MlperfHome
+
+    def create_io_manager(self, context) -> ParquetDatasetIOManager:
+        return ParquetDatasetIOManager(UPath(self.home.local_dir()))

@@ -3,10 +3,11 @@
 import dagster as dg
 import pandas as pd
 
-from mlperf_power_dag import local, metrics, settings
+from mlperf_power_dag import local, metrics
 from mlperf_power_dag.compare import COLUMNS, compare_local
 from mlperf_power_dag.defs.automation import DOWNSTREAM
 from mlperf_power_dag.defs.io import WITH_LOCAL_KEY
+from mlperf_power_dag.defs.resources import MlperfHome
 from mlperf_power_dag.figures.common import save
 from mlperf_power_dag.figures.local_compare import build_local_compare, render_local_compare
 
@@ -32,7 +33,7 @@ def figure_key(name: str) -> str:
     ),
 )
 def local_comparison(
-    context: dg.AssetExecutionContext, inference_results: pd.DataFrame
+    context: dg.AssetExecutionContext, mlperf_home: MlperfHome, inference_results: pd.DataFrame
 ) -> pd.DataFrame:
     official = inference_results["official"].astype(bool)
     published, mine = inference_results.loc[official], inference_results.loc[~official]
@@ -43,7 +44,7 @@ def local_comparison(
         table = compare_local(rows, published, order, name)
         parts.append(table)
         data = build_local_compare(rows, published, order, name)
-        out = settings.local_dir() / "figures"
+        out = mlperf_home.local_dir() / "figures"
         title = f"{name} among published results"
         paths = save(render_local_compare(data), data, out, figure_key(name), title=title)
         context.log.info(f"{key}: {len(table) // 2} results compared; figure {paths['png']}")

@@ -5,12 +5,13 @@ import pandas as pd
 
 from mlperf_power_dag import metrics
 from mlperf_power_dag.asset_inputs import METRIC_TABLES
+from mlperf_power_dag.benchmark_ids import CATEGORIES, DIVISIONS
 from mlperf_power_dag.buildstate import FINGERPRINT_KEY
 from mlperf_power_dag.defs.automation import DOWNSTREAM
 from mlperf_power_dag.defs.fingerprint import current_fingerprint
-from mlperf_power_dag.schemas import CATEGORIES, InferenceResults, conform
+from mlperf_power_dag.defs.resources import MlperfHome
+from mlperf_power_dag.schemas import InferenceResults, conform
 
-DIVISIONS = ("closed", "open", "network")
 COMMON = dict(group_name="metrics", kinds={"parquet", "pandas"}, automation_condition=DOWNSTREAM)
 
 
@@ -32,9 +33,11 @@ def _per_slice(results: pd.DataFrame, fn, **kw) -> tuple[pd.DataFrame, int]:
     return (pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()), excluded
 
 
-def _compute(context: dg.AssetExecutionContext, results: pd.DataFrame, fn, post=None):
+def _compute(
+    context: dg.AssetExecutionContext, home: MlperfHome, results: pd.DataFrame, fn, post=None
+):
     """`fn` per (category, division) slice of the results, then `post` on the whole frame."""
-    fingerprint = current_fingerprint(METRIC_TABLES)
+    fingerprint = current_fingerprint(METRIC_TABLES, home=home)
     frame, excluded = (pd.DataFrame(), 0) if results.empty else _per_slice(_typed(results), fn)
     if post is not None and not frame.empty:
         frame = post(frame)
@@ -74,9 +77,9 @@ def _trend(best: pd.DataFrame) -> pd.DataFrame:
     **COMMON,
 )
 def inference_best_efficiency(
-    context: dg.AssetExecutionContext, inference_results: pd.DataFrame
+    context: dg.AssetExecutionContext, inference_results: pd.DataFrame, mlperf_home: MlperfHome
 ) -> pd.DataFrame:
-    return _compute(context, inference_results, metrics.best_per_round, _trend)
+    return _compute(context, mlperf_home, inference_results, metrics.best_per_round, _trend)
 
 
 @dg.asset(
@@ -87,9 +90,9 @@ def inference_best_efficiency(
     **COMMON,
 )
 def inference_accuracy_pairs(
-    context: dg.AssetExecutionContext, inference_results: pd.DataFrame
+    context: dg.AssetExecutionContext, inference_results: pd.DataFrame, mlperf_home: MlperfHome
 ) -> pd.DataFrame:
-    return _compute(context, inference_results, metrics.same_system_pairs)
+    return _compute(context, mlperf_home, inference_results, metrics.same_system_pairs)
 
 
 @dg.asset(
@@ -100,9 +103,9 @@ def inference_accuracy_pairs(
     **COMMON,
 )
 def inference_software_gains(
-    context: dg.AssetExecutionContext, inference_results: pd.DataFrame
+    context: dg.AssetExecutionContext, inference_results: pd.DataFrame, mlperf_home: MlperfHome
 ) -> pd.DataFrame:
-    return _compute(context, inference_results, metrics.consecutive_pairs)
+    return _compute(context, mlperf_home, inference_results, metrics.consecutive_pairs)
 
 
 METRIC_ASSETS = [inference_best_efficiency, inference_accuracy_pairs, inference_software_gains]

@@ -2,12 +2,14 @@
 
 import dagster as dg
 
-from mlperf_power_dag import registry, report, settings
+from mlperf_power_dag import report
 from mlperf_power_dag.asset_inputs import CROSSCHECK_KEY, FIGURE_SUITES, REPORT_KEY, REPORT_TABLES
 from mlperf_power_dag.buildstate import FINGERPRINT_KEY
-from mlperf_power_dag.catalog import SUITES
 from mlperf_power_dag.defs.automation import DOWNSTREAM
 from mlperf_power_dag.defs.fingerprint import current_fingerprint
+from mlperf_power_dag.defs.resources import MlperfHome
+from mlperf_power_dag.rounds import registry
+from mlperf_power_dag.rounds.catalog import SUITES
 
 
 @dg.asset(
@@ -21,14 +23,15 @@ from mlperf_power_dag.defs.fingerprint import current_fingerprint
     ),
     automation_condition=DOWNSTREAM,
 )
-def report_site(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
-    fingerprint = current_fingerprint(REPORT_TABLES)
+def report_site(context: dg.AssetExecutionContext, mlperf_home: MlperfHome) -> dg.MaterializeResult:
+    fingerprint = current_fingerprint(REPORT_TABLES, home=mlperf_home)
+    root = mlperf_home.root()
     index = report.build_report(
-        settings.report_dir(),
-        settings.figures_dir(),
-        settings.dataset_dir(),
-        link_base=settings.link_base(),
-        known_rounds={s: [r.version for r in registry.all_rounds(s)] for s in SUITES},
+        mlperf_home.report_dir(),
+        mlperf_home.figures_dir(),
+        mlperf_home.dataset_dir(),
+        link_base=mlperf_home.links(),
+        known_rounds={s: [r.version for r in registry.all_rounds(s, root)] for s in SUITES},
     )
     context.log.info(f"report: {index}")
     return dg.MaterializeResult(

@@ -7,11 +7,13 @@ import pandas as pd
 import pandera.pandas as pa
 from dagster_pandera import pandera_schema_to_dagster_type
 
-from mlperf_power_dag import catalog, local, registry, rounds_io, settings, table_checks, versions
+from mlperf_power_dag import local, table_checks, versions
 from mlperf_power_dag.defs.io import SCHEMA_KEY, model_ref
 from mlperf_power_dag.defs.partitions import PARTITIONS
+from mlperf_power_dag.defs.resources import GitSource, MlperfHome
+from mlperf_power_dag.rounds import catalog, load, registry
+from mlperf_power_dag.rounds.sources import source_format
 from mlperf_power_dag.schemas import LOCAL_MODELS, Problems
-from mlperf_power_dag.sources import source_format
 
 warnings.filterwarnings("ignore", category=dg.BetaWarning, module=__name__)
 
@@ -89,9 +91,11 @@ def round_assets(suite: str, model: type[pa.DataFrameModel]) -> list[dg.AssetsDe
             "checkout of the round's MLCommons results repository, cached by commit."
         ),
     )
-    def raw(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+    def raw(
+        context: dg.AssetExecutionContext, mlperf_home: MlperfHome, git: GitSource
+    ) -> dg.MaterializeResult:
         if local.is_local(context.partition_key):
-            sub = local.lookup(settings.home(), context.partition_key)
+            sub = local.lookup(mlperf_home.root(), context.partition_key)
             root, commit = local.snapshot(sub)
             context.log.info(f"{suite} {sub.key}: local tree {root} at {commit[:19]}")
             return dg.MaterializeResult(
@@ -99,8 +103,14 @@ def round_assets(suite: str, model: type[pa.DataFrameModel]) -> list[dg.AssetsDe
                           "rules": sub.rules, "official": False},
                 data_version=dg.DataVersion(commit),
             )  # fmt: skip
-        rnd = registry.round_for(suite, context.partition_key)
-        fetched = rounds_io.fetch_round(rnd, log=context.log.info)
+        rnd = registry.round_for(suite, context.partition_key, mlperf_home.root())
+        fetched = load.fetch_round(
+            rnd,
+            log=context.log.info,
+            cache=mlperf_home.cache_dir(),
+            git_base=git.base_url(),
+            timeout_s=git.timeout_s,
+        )
         return dg.MaterializeResult(
             metadata={
                 "url": fetched.url,
@@ -145,16 +155,16 @@ def round_assets(suite: str, model: type[pa.DataFrameModel]) -> list[dg.AssetsDe
             ),
         },
     )
-    def tidy(context: dg.AssetExecutionContext):
+    def tidy(context: dg.AssetExecutionContext, mlperf_home: MlperfHome):
         key = context.partition_key
         if local.is_local(key):
-            sub = local.lookup(settings.home(), key)
+            sub = local.lookup(mlperf_home.root(), key)
             root, commit = local.snapshot(sub)
             read = source_format(suite, catalog.TREE).read
             table = read(root, sub.rules, f"local/{sub.name}", local.READER_COMMIT,
                          log=context.log.info)  # fmt: skip
             if table.results.empty:
-                raise rounds_io.EmptyRoundError(
+                raise load.EmptyRoundError(
                     f"{suite} {key}: no results read from {root}; "
                     f"problems: {table.problems['kind'].value_counts().to_dict()}"
                 )
@@ -164,17 +174,16 @@ def round_assets(suite: str, model: type[pa.DataFrameModel]) -> list[dg.AssetsDe
             results = LOCAL_MODELS[model].validate(mine)
             problems = Problems.validate(theirs)
         else:
-            rnd = registry.round_for(suite, key)
-            table = rounds_io.read_round(rnd, log=context.log.info)
+            rnd = registry.round_for(suite, key, mlperf_home.root())
+            root, commit = load.cached_checkout(rnd, mlperf_home.cache_dir())
+            table = load.read_checkout(rnd, root, commit, log=context.log.info)
             if table.results.empty:
-                root, commit = rounds_io.cached_checkout(rnd)
-                raise rounds_io.EmptyRoundError(
+                raise load.EmptyRoundError(
                     f"{suite} {rnd.version}: no results found in {rnd.slug}@{commit[:12]} "
                     f"(source kind {rnd.source!r}); has the repository's layout changed? "
                     f"{len(table.problems)} problems: "
                     f"{table.problems['kind'].value_counts().to_dict()}"
                 )
-            commit = rounds_io.cached_checkout(rnd)[1]
             source = rnd.source
             results = model.validate(table.results)
             problems = Problems.validate(table.problems)

@@ -28,8 +28,13 @@ from mlperf_power_dag.figures.common import (
     version_axis,
 )
 from mlperf_power_dag.figures.fig5 import TREND_EXTRA, build_trend
-from mlperf_power_dag.metrics import best_per_group, round_dates, round_order, round_rank_map
-from mlperf_power_dag.readers.tiny import repeated_results
+from mlperf_power_dag.metrics import (
+    best_per_group,
+    repeated_results,
+    round_dates,
+    round_order,
+    round_rank_map,
+)
 
 KEY = "fig5c"
 SUITE = "tiny"

@@ -21,17 +21,11 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from mlperf_power_dag.benchmark_ids import SCENARIO_BY_KEY
 from mlperf_power_dag.parsers.guards import ParseError, int64, load_json
 
 COMBINED, PERFORMANCE, POWER = "combined", "performance", "power"
 
-# Scenario spellings of folder names and rows -> canonical loadgen names.
-SCENARIOS = {
-    "offline": "Offline",
-    "server": "Server",
-    "singlestream": "SingleStream",
-    "multistream": "MultiStream",
-}
 
 # Division folder parts -> the division as written in Location / the submission tree.
 _DIVISIONS = {"closed": "closed", "open": "open", "closed-network": "network", "network": "network"}
@@ -77,7 +71,7 @@ def parse_experiment_folder(name: str) -> ExperimentFolder | None:
     if not m:
         return None
     division = _DIVISIONS.get(m["division"])
-    scenario = SCENARIOS.get(m["scenario"])
+    scenario = SCENARIO_BY_KEY.get(m["scenario"])
     if division is None or scenario is None or m["category"] not in ("datacenter", "edge"):
         return None
     return ExperimentFolder(

@@ -20,7 +20,8 @@ from typing import Any
 
 import numpy as np
 
-from mlperf_power_dag.catalog import version_tuple
+from mlperf_power_dag.benchmark_ids import SCENARIO_BY_KEY as _SCENARIO_BY_KEY
+from mlperf_power_dag.rounds.catalog import version_tuple
 
 MLLOG_MARKER = ":::MLLOG"
 MS_TO_NS = 1000 * 1000
@@ -29,8 +30,6 @@ S_TO_MS = 1000
 # from a SingleStream run.
 MULTISTREAM_SAMPLES_PER_QUERY = 8
 
-SCENARIOS = ("Offline", "Server", "SingleStream", "MultiStream")
-_SCENARIO_BY_KEY = {s.lower(): s for s in SCENARIOS}
 
 # Token-counting headlines (the checker's RESULT_FIELD_BENCHMARK_OVERWRITE), by version,
 # benchmark family and scenario. GPT-J logs only carry "inferred" token rates (samples/s x a

@@ -34,7 +34,6 @@ import numpy as np
 import pandas as pd
 from numpy.lib.stride_tricks import sliding_window_view
 
-from mlperf_power_dag.catalog import version_tuple
 from mlperf_power_dag.parsers.loadgen import (
     MULTISTREAM_SAMPLES_PER_QUERY,
     MLLog,
@@ -42,6 +41,7 @@ from mlperf_power_dag.parsers.loadgen import (
     parse_mllog,
     read_mllog,
 )
+from mlperf_power_dag.rounds.catalog import version_tuple
 
 TIME_FORMAT = "%m-%d-%Y %H:%M:%S.%f"
 

@@ -22,6 +22,7 @@ import math
 import re
 from typing import Any
 
+from mlperf_power_dag.benchmark_ids import CATEGORIES
 from mlperf_power_dag.parsers.cmx import json_objects, number, text
 from mlperf_power_dag.parsers.guards import ParseError
 
@@ -32,7 +33,6 @@ PERFORMANCE_UNITS = {
     "tokens/s": "tokens/s",
     "latency (ms)": "ms",
 }
-CATEGORIES = ("datacenter", "edge")
 
 
 class SummaryFormatError(ParseError):

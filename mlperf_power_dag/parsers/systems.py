@@ -8,9 +8,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from mlperf_power_dag.benchmark_ids import CATEGORIES
 from mlperf_power_dag.parsers.guards import INT64_MAX, MAX_INT_DIGITS, ParseError, brief, load_json
 
-CATEGORIES = ("datacenter", "edge")
 AVAILABILITIES = ("available", "preview", "rdi")
 _AVAILABILITY_ALIASES = {
     "research, development, or internal": "rdi",

@@ -39,13 +39,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from mlperf_power_dag.benchmarks import TOKEN_BENCHMARKS, canonical_benchmark
-from mlperf_power_dag.catalog import CMX, version_tuple
+from mlperf_power_dag.benchmark_ids import SCENARIO_BY_KEY, TOKEN_BENCHMARKS, canonical_benchmark
 from mlperf_power_dag.parsers.cmx import (
     COMBINED,
     PERFORMANCE,
     POWER,
-    SCENARIOS,
     CmxFormatError,
     ExperimentFolder,
     integer,
@@ -60,6 +58,7 @@ from mlperf_power_dag.parsers.cmx import (
 )
 from mlperf_power_dag.parsers.guards import brief, int64, reason
 from mlperf_power_dag.parsers.loadgen import MULTISTREAM_SAMPLES_PER_QUERY
+from mlperf_power_dag.rounds.catalog import CMX, version_tuple
 from mlperf_power_dag.schemas import InferenceResults
 from mlperf_power_dag.tables import ProblemLog, RoundTable, finish
 
@@ -283,7 +282,7 @@ def _result_row(
             "division_mismatch",
             f"{rel}: Location division {parsed.division!r} but folder division {folder.division!r}",
         )
-    scenario = SCENARIOS.get((text(base.get("Scenario")) or "").lower(), folder.scenario)
+    scenario = SCENARIO_BY_KEY.get((text(base.get("Scenario")) or "").lower(), folder.scenario)
     if scenario != folder.scenario:
         problems.flag(
             loc,

@@ -32,9 +32,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from mlperf_power_dag.benchmarks import canonical_benchmark
-from mlperf_power_dag.catalog import SUMMARY
-from mlperf_power_dag.parsers.cmx import SCENARIOS, integer, number, parse_location, text
+from mlperf_power_dag.benchmark_ids import SCENARIO_BY_KEY, canonical_benchmark
+from mlperf_power_dag.parsers.cmx import integer, number, parse_location, text
 from mlperf_power_dag.parsers.guards import brief, int64, reason
 from mlperf_power_dag.parsers.summary_results import (
     SummaryFormatError,
@@ -51,6 +50,7 @@ from mlperf_power_dag.readers.inference_cmx import (
     reports_tokens,
     samples_per_joule,
 )
+from mlperf_power_dag.rounds.catalog import SUMMARY
 from mlperf_power_dag.schemas import InferenceResults
 from mlperf_power_dag.tables import ProblemLog, RoundTable, finish
 
@@ -232,7 +232,7 @@ def _result_row(
     if len(ident) > MAX_ID_CHARS:
         ident = loc
 
-    scenario = SCENARIOS.get((text(entry.get("Scenario")) or "").lower())
+    scenario = SCENARIO_BY_KEY.get((text(entry.get("Scenario")) or "").lower())
     if scenario is None:
         problems.skip(
             loc, "unknown_scenario", f"{name} {ident}: scenario {brief(entry.get('Scenario'))}"

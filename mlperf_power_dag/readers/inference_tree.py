@@ -38,7 +38,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from mlperf_power_dag.benchmarks import canonical_benchmark
+from mlperf_power_dag.benchmark_ids import CATEGORIES, canonical_benchmark
 from mlperf_power_dag.parsers.loadgen import (
     LoadgenResult,
     MLLog,
@@ -58,7 +58,7 @@ from mlperf_power_dag.parsers.spl import (
     parse_traces,
     power_metric,
 )
-from mlperf_power_dag.parsers.systems import CATEGORIES, SystemInfo, read_system
+from mlperf_power_dag.parsers.systems import SystemInfo, read_system
 from mlperf_power_dag.schemas import InferenceResults
 from mlperf_power_dag.tables import ProblemLog, RoundTable, finish
 

@@ -46,14 +46,12 @@ import math
 import os
 import re
 import statistics
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
-
-from mlperf_power_dag.catalog import version_tuple
+from mlperf_power_dag.benchmark_ids import NEW_BENCHMARKS, TINY_BENCHMARKS, canonical_tiny_benchmark
 from mlperf_power_dag.parsers.guards import brief, reason
 from mlperf_power_dag.parsers.tiny_results import (
     AccuracyResult,
@@ -83,27 +81,6 @@ SPARSE_PATTERNS = (
 
 Log = Callable[[str], None]
 
-TINY_BENCHMARKS = ("ic", "vww", "kws", "ad")
-# Benchmarks introduced after v1.2 that the analysis does not treat as comparable yet.
-NEW_BENCHMARKS = ("sww",)
-_BENCH_ALIASES = {
-    "image_classification": "ic",
-    "imageclassification": "ic",
-    "ic01": "ic",
-    "resnet": "ic",
-    "visual_wake_words": "vww",
-    "visualwakewords": "vww",
-    "vww01": "vww",
-    "keyword_spotting": "kws",
-    "keywordspotting": "kws",
-    "kws01": "kws",
-    "anomaly_detection": "ad",
-    "anomalydetection": "ad",
-    "ad01": "ad",
-    "streaming_wakeword": "sww",
-    "streaming_wake_word": "sww",
-    "sww01": "sww",
-}
 MODE_FOLDERS = {
     "performance": "performance",
     "energy": "energy",
@@ -112,13 +89,6 @@ MODE_FOLDERS = {
     "power": "energy",
 }
 _NONE_TEXT = {"", "none", "n/a", "na", "-"}
-
-
-def canonical_tiny_benchmark(name: str) -> tuple[str, bool]:
-    """Folder name of a tiny benchmark -> (canonical id, known?); unknown ids lower-cased."""
-    key = re.sub(r"[\s-]+", "_", name.strip().lower())
-    key = _BENCH_ALIASES.get(key, key)
-    return key, key in TINY_BENCHMARKS
 
 
 def _is_benchmark_folder(name: str) -> bool:
@@ -707,44 +677,3 @@ _VALUE_COLUMNS = (
     "inferences_per_joule",
     "accuracy",
 )
-
-
-# ------------------------------------------------------------------- across rounds
-
-
-def repeated_results(tables: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
-    """Rows that repeat an earlier round's result exactly (same submitter, system,
-    benchmark, throughput, energy and accuracy), e.g. syntiant's files in v1.0-v1.3.
-
-    `tables` maps round -> TinyResults frame. Returns round, system, benchmark and the round
-    first published, one row per repeat.
-    """
-    cols = [
-        "submitter",
-        "system",
-        "benchmark",
-        "throughput_ips",
-        "energy_per_inference_uj",
-        "accuracy",
-    ]
-    first: dict[tuple, str] = {}
-    out = []
-    for rnd in sorted(tables, key=version_tuple):
-        df = tables[rnd]
-        for rec in df[cols].itertuples(index=False):
-            key = tuple(None if pd.isna(v) else v for v in rec)
-            if key[3] is None:
-                continue
-            if key in first:
-                out.append(
-                    {
-                        "round": rnd,
-                        "submitter": key[0],
-                        "system": key[1],
-                        "benchmark": key[2],
-                        "first_round": first[key],
-                    }
-                )
-            else:
-                first[key] = rnd
-    return pd.DataFrame(out, columns=["round", "submitter", "system", "benchmark", "first_round"])

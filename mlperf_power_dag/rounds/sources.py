@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from mlperf_power_dag.catalog import CMX, SUMMARY, TREE
+from mlperf_power_dag.rounds.catalog import CMX, SUMMARY, TREE
 from mlperf_power_dag.tables import RoundTable
 
 Reader = Callable[..., RoundTable]

@@ -15,6 +15,8 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from mlperf_power_dag import settings
+
 STAMP = ".mlperf-fetch.json"
 GIT_TIMEOUT_S = 600
 
@@ -80,18 +82,18 @@ def repo_url(base: str, owner: str, repo: str) -> str:
 
 
 def _git_env() -> dict[str, str]:
-    env = dict(os.environ)
-    env.update(
+    return settings.process_env(
         GIT_TERMINAL_PROMPT="0",
         GIT_ASKPASS="",
         SSH_ASKPASS="",
         GCM_INTERACTIVE="never",
         LC_ALL="C",
     )
-    return env
 
 
-def _git(args: Sequence[str], cwd: Path | None = None, url: str = "") -> str:
+def _git(
+    args: Sequence[str], cwd: Path | None = None, url: str = "", timeout_s: int = GIT_TIMEOUT_S
+) -> str:
     cmd = [
         "git",
         "-c",
@@ -109,11 +111,11 @@ def _git(args: Sequence[str], cwd: Path | None = None, url: str = "") -> str:
             env=_git_env(),
             capture_output=True,
             text=True,
-            timeout=GIT_TIMEOUT_S,
+            timeout=timeout_s,
             stdin=subprocess.DEVNULL,
         )
     except subprocess.TimeoutExpired as e:
-        raise FetchError(f"git {args[0]} timed out after {GIT_TIMEOUT_S}s for {redact(url)}") from e
+        raise FetchError(f"git {args[0]} timed out after {timeout_s}s for {redact(url)}") from e
     if proc.returncode != 0:
         out = proc.stderr or proc.stdout
         msg = [m for m in out.strip().splitlines() if m.strip()]
@@ -125,9 +127,9 @@ def _git(args: Sequence[str], cwd: Path | None = None, url: str = "") -> str:
     return proc.stdout
 
 
-def resolve_ref(url: str, ref: str = "main") -> str:
+def resolve_ref(url: str, ref: str = "main", timeout_s: int = GIT_TIMEOUT_S) -> str:
     """The commit a remote ref points to, by `git ls-remote` (no prompts)."""
-    out = _git(["ls-remote", url, ref], url=url)
+    out = _git(["ls-remote", url, ref], url=url, timeout_s=timeout_s)
     wanted = {ref, f"refs/heads/{ref}", f"refs/tags/{ref}"}
     for line in out.splitlines():
         sha, _, name = line.partition("\t")
@@ -194,6 +196,7 @@ def fetch(
     patterns: Sequence[str],
     dest: Path,
     log: Callable[[str], None] | None = None,
+    timeout_s: int = GIT_TIMEOUT_S,
 ) -> FetchResult:
     """Check out `patterns` of `url` at `ref` into `dest`: partial clone, sparse, depth 1.
 
@@ -202,7 +205,7 @@ def fetch(
     """
     say = log or (lambda _m: None)
     start = time.monotonic()
-    commit = resolve_ref(url, ref)
+    commit = resolve_ref(url, ref, timeout_s)
     stamp_path = dest / STAMP
     shown = redact(url)
     with _locked(dest):
@@ -233,10 +236,10 @@ def fetch(
         _clear_stale_git_locks(dest, say)
         if not (dest / ".git").is_dir():
             dest.mkdir(parents=True, exist_ok=True)
-            _git(["init", "-q", str(dest)], url=url)
-            _git(["remote", "add", "origin", url], cwd=dest, url=url)
+            _git(["init", "-q", str(dest)], url=url, timeout_s=timeout_s)
+            _git(["remote", "add", "origin", url], cwd=dest, url=url, timeout_s=timeout_s)
         else:
-            _git(["remote", "set-url", "origin", url], cwd=dest, url=url)
+            _git(["remote", "set-url", "origin", url], cwd=dest, url=url, timeout_s=timeout_s)
         _git(
             [
                 "fetch",
@@ -248,10 +251,21 @@ def fetch(
             ],
             cwd=dest,
             url=url,
+            timeout_s=timeout_s,
         )
-        _git(["sparse-checkout", "set", "--no-cone", *patterns], cwd=dest, url=url)
-        _git(["checkout", "-q", "--detach", "--force", commit], cwd=dest, url=url)
-        head = _git(["rev-parse", "HEAD"], cwd=dest, url=url).strip()
+        _git(
+            ["sparse-checkout", "set", "--no-cone", *patterns],
+            cwd=dest,
+            url=url,
+            timeout_s=timeout_s,
+        )
+        _git(
+            ["checkout", "-q", "--detach", "--force", commit],
+            cwd=dest,
+            url=url,
+            timeout_s=timeout_s,
+        )
+        head = _git(["rev-parse", "HEAD"], cwd=dest, url=url, timeout_s=timeout_s).strip()
         if head != commit:
             raise FetchError(f"{shown}: checked out {head}, expected {commit}")
         files, size = _worktree_size(dest)

@@ -1,8 +1,16 @@
-"""Canonical MLPerf Inference benchmark ids and the aliases used across rounds."""
+"""Canonical MLPerf ids: inference and tiny benchmarks (with the aliases used across rounds),
+system categories and loadgen scenarios."""
 
 from __future__ import annotations
 
 import re
+
+# System categories (an inference system may be in both) and loadgen scenarios.
+CATEGORIES = ("datacenter", "edge")
+SCENARIOS = ("Offline", "Server", "SingleStream", "MultiStream")
+DIVISIONS = ("closed", "open", "network")
+# Scenario spellings of folder names and table rows (lower case, no separators) -> canonical.
+SCENARIO_BY_KEY = {s.lower(): s for s in SCENARIOS}
 
 # Canonical lower-case MLCommons ids (the result folder names of recent rounds).
 INFERENCE_BENCHMARKS = (
@@ -60,3 +68,35 @@ def canonical_benchmark(name: str) -> tuple[str, bool]:
     key = re.sub(r"[\s_]+", "-", name.strip().lower())
     key = _ALIASES.get(key, key)
     return key, key in INFERENCE_BENCHMARKS
+
+
+# ------------------------------------------------------------------- tiny
+
+TINY_BENCHMARKS = ("ic", "vww", "kws", "ad")
+# Benchmarks introduced after v1.2 that the analysis does not treat as comparable yet.
+NEW_BENCHMARKS = ("sww",)
+_TINY_ALIASES = {
+    "image_classification": "ic",
+    "imageclassification": "ic",
+    "ic01": "ic",
+    "resnet": "ic",
+    "visual_wake_words": "vww",
+    "visualwakewords": "vww",
+    "vww01": "vww",
+    "keyword_spotting": "kws",
+    "keywordspotting": "kws",
+    "kws01": "kws",
+    "anomaly_detection": "ad",
+    "anomalydetection": "ad",
+    "ad01": "ad",
+    "streaming_wakeword": "sww",
+    "streaming_wake_word": "sww",
+    "sww01": "sww",
+}
+
+
+def canonical_tiny_benchmark(name: str) -> tuple[str, bool]:
+    """Folder name of a tiny benchmark -> (canonical id, known?); unknown ids lower-cased."""
+    key = re.sub(r"[\s-]+", "_", name.strip().lower())
+    key = _TINY_ALIASES.get(key, key)
+    return key, key in TINY_BENCHMARKS

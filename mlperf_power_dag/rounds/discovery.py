@@ -8,9 +8,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from mlperf_power_dag import download
-from mlperf_power_dag.catalog import SUMMARY, TREE, Round, version_tuple
-from mlperf_power_dag.download import FetchError
+from mlperf_power_dag.rounds import download
+from mlperf_power_dag.rounds.catalog import SUMMARY, TREE, Round, version_tuple
+from mlperf_power_dag.rounds.download import FetchError
 
 MINOR_SPAN = 6  # minors probed past the newest known one (gaps tolerated)
 MAJOR_SPAN = 2  # majors probed past the newest known one

@@ -10,9 +10,10 @@ import re
 from dataclasses import asdict, fields, replace
 from pathlib import Path
 
-from mlperf_power_dag import catalog, settings
-from mlperf_power_dag.catalog import Round
-from mlperf_power_dag.download import check_name
+from mlperf_power_dag import settings
+from mlperf_power_dag.rounds import catalog
+from mlperf_power_dag.rounds.catalog import Round
+from mlperf_power_dag.rounds.download import check_name
 
 log = logging.getLogger("mlperf-power")
 
@@ -60,8 +61,9 @@ def validate(entry: object) -> Round:
     return Round(**{**entry, "date": date})
 
 
-def discovered_path() -> Path:
-    return settings.home() / "rounds.json"
+def discovered_path(home: Path | None = None) -> Path:
+    """`rounds.json` in `home` (default `$MLPERF_POWER_HOME`)."""
+    return (home or settings.home()) / "rounds.json"
 
 
 def _load(path: Path) -> list[Round]:
@@ -83,9 +85,9 @@ def _load(path: Path) -> list[Round]:
     return out
 
 
-def discovered(suite: str | None = None) -> list[Round]:
+def discovered(suite: str | None = None, home: Path | None = None) -> list[Round]:
     """Rounds recorded by discovery (not in the code's catalog)."""
-    path = discovered_path()
+    path = discovered_path(home)
     try:
         st = path.stat()
     except OSError:
@@ -98,9 +100,9 @@ def discovered(suite: str | None = None) -> list[Round]:
     return [r for r in cached[1] if suite is None or r.suite == suite]
 
 
-def record(found: list[Round]) -> None:
+def record(found: list[Round], home: Path | None = None) -> None:
     """Add discovered rounds to the registry file (replacing same suite+version)."""
-    keep = {(r.suite, r.version): r for r in discovered()}
+    keep = {(r.suite, r.version): r for r in discovered(home=home)}
     for r in found:
         validate({**asdict(r), "date": r.date.isoformat() if r.date else None})
         keep[(r.suite, r.version)] = r
@@ -109,28 +111,28 @@ def record(found: list[Round]) -> None:
         d = asdict(r)
         d["date"] = r.date.isoformat() if r.date else None
         rows.append(d)
-    path = discovered_path()
+    path = discovered_path(home)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.partial")
     tmp.write_text(json.dumps(rows, indent=1))
     os.replace(tmp, path)
 
 
-def all_rounds(suite: str) -> list[Round]:
+def all_rounds(suite: str, home: Path | None = None) -> list[Round]:
     """Catalog and discovered rounds of a suite, oldest first."""
-    by_v = {r.version: r for r in discovered(suite)}
+    by_v = {r.version: r for r in discovered(suite, home)}
     by_v.update({r.version: r for r in catalog.rounds(suite)})
     return sorted(by_v.values(), key=lambda r: r.sort_key)
 
 
-def round_for(suite: str, version: str) -> Round:
+def round_for(suite: str, version: str, home: Path | None = None) -> Round:
     """The round behind a partition key; a key nobody described gets the naming convention."""
-    for r in all_rounds(suite):
+    for r in all_rounds(suite, home):
         if r.version == version:
             return r
     check_version(version)  # raises on a malformed key
     return replace(Round(suite, version, None), repo=f"{suite}_results_{version}")
 
 
-def round_date(suite: str, version: str) -> dt.date | None:
-    return round_for(suite, version).date
+def round_date(suite: str, version: str, home: Path | None = None) -> dt.date | None:
+    return round_for(suite, version, home).date
