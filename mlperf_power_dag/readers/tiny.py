@@ -54,6 +54,7 @@ from typing import Any
 import pandas as pd
 
 from mlperf_power_dag.catalog import version_tuple
+from mlperf_power_dag.parsers.files import FileRefused, RoundFiles
 from mlperf_power_dag.parsers.guards import brief, reason
 from mlperf_power_dag.parsers.tiny_results import (
     AccuracyResult,
@@ -272,6 +273,7 @@ def read_tiny_round(
     say = log or (lambda _msg: None)
     problems = ProblemLog("tiny", version)
     root = Path(root)
+    files = RoundFiles(root)
     results: dict[tuple, _Result] = {}
     systems: dict[tuple[str, str], dict[str, _System]] = {}
     mac_forks: list[str] = []
@@ -284,7 +286,10 @@ def read_tiny_round(
         if len(parts) == 4 and parts[2] == "systems" and parts[3].lower().endswith(".json"):
             div, sub = parts[0], parts[1]
             try:
-                fields, lenient = load_system_json((root / rel).read_bytes())
+                fields, lenient = load_system_json(files.read(rel, "system_json"))
+            except FileRefused as e:
+                problems.skip(rel, e.kind, str(e))
+                continue
             except OSError as e:
                 problems.skip(rel, "unreadable_file", f"{rel}: {e.strerror or e}")
                 continue
@@ -340,7 +345,10 @@ def read_tiny_round(
     for key in sorted(results, key=lambda k: results[k].folder.lower()):
         res = results[key]
         try:
-            row = _result_row(res, root, problems, stats)
+            row = _result_row(res, files, problems, stats)
+        except FileRefused as e:
+            problems.skip(res.folder, e.kind, f"{e}; result skipped")
+            continue
         except OSError as e:
             problems.skip(res.folder, "unreadable_file", f"{res.folder}: {e}; skipped")
             continue
@@ -450,13 +458,15 @@ def _report(problems: ProblemLog, rel: str, issues: list[Issue]) -> None:
         problems.flag(rel, i.kind, f"{rel}: {i.message}")
 
 
-def _read_text(root: Path, rel: str) -> str:
-    return (root / rel).read_bytes().decode("utf-8", errors="replace")
+def _read_text(files: RoundFiles, rel: str) -> str:
+    return files.read_text(rel, "tiny_text")
 
 
-def _read_json(root: Path, rel: str, problems: ProblemLog) -> Any | None:
+def _read_json(files: RoundFiles, rel: str, problems: ProblemLog) -> Any | None:
     try:
-        return json.loads((root / rel).read_bytes())
+        return json.loads(files.read(rel, "tiny_json"))
+    except FileRefused as e:
+        problems.flag(rel, e.kind, str(e))
     except (json.JSONDecodeError, UnicodeDecodeError) as e:
         problems.flag(rel, "bad_json", f"{rel}: not valid JSON ({e.__class__.__name__})")
     except (RecursionError, ValueError):  # ValueError: an integer too long to convert
@@ -465,15 +475,15 @@ def _read_json(root: Path, rel: str, problems: ProblemLog) -> Any | None:
 
 
 def _performance(
-    res: _Result, root: Path, problems: ProblemLog, stats: dict[str, int]
+    res: _Result, rfiles: RoundFiles, problems: ProblemLog, stats: dict[str, int]
 ) -> PerformanceRun | None:
     files = res.files.get("performance", {})
     if "text" in files:
         rel = files["text"]
-        run = parse_performance_text(_read_text(root, rel))
+        run = parse_performance_text(_read_text(rfiles, rel))
     elif "log" in files:
         rel = files["log"]
-        run = parse_runner_log(_read_text(root, rel))
+        run = parse_runner_log(_read_text(rfiles, rel))
         if run.throughput_ips is not None:
             problems.flag(
                 rel,
@@ -511,7 +521,7 @@ def _performance(
             "requirement; result kept as published",
         )
     if "json" in files and run.median_ips is not None:
-        data = _read_json(root, files["json"], problems)
+        data = _read_json(rfiles, files["json"], problems)
         if data is not None:
             vals, issues = throughputs_from_results_json(data)
             _report(problems, files["json"], issues)
@@ -529,7 +539,7 @@ def _performance(
 
 
 def _energy(
-    res: _Result, root: Path, problems: ProblemLog, stats: dict[str, int]
+    res: _Result, rfiles: RoundFiles, problems: ProblemLog, stats: dict[str, int]
 ) -> EnergyRun | None:
     files = res.files.get("energy", {})
     if "text" not in files:
@@ -542,7 +552,7 @@ def _energy(
             )
         return None
     rel = files["text"]
-    run = parse_energy_text(_read_text(root, rel))
+    run = parse_energy_text(_read_text(rfiles, rel))
     _report(problems, rel, run.issues)
     for alias in sorted(res.mode_aliases):
         problems.flag(
@@ -582,7 +592,7 @@ def _energy(
     for e in other:
         problems.flag(rel, "runner_error", f"{rel}: {e}")
     if "json" in files and run.median_uj is not None:
-        data = _read_json(root, files["json"], problems)
+        data = _read_json(rfiles, files["json"], problems)
         if data is not None:
             je = energy_from_results_json(data)
             _report(problems, files["json"], je.issues)
@@ -598,23 +608,23 @@ def _energy(
     return run
 
 
-def _accuracy(res: _Result, root: Path, problems: ProblemLog) -> AccuracyResult | None:
+def _accuracy(res: _Result, rfiles: RoundFiles, problems: ProblemLog) -> AccuracyResult | None:
     files = res.files.get("accuracy", {})
     if "text" not in files:
         return None
     rel = files["text"]
-    acc = parse_accuracy_text(_read_text(root, rel))
+    acc = parse_accuracy_text(_read_text(rfiles, rel))
     _report(problems, rel, acc.issues)
     return acc
 
 
 def _result_row(
-    res: _Result, root: Path, problems: ProblemLog, stats: dict[str, int]
+    res: _Result, rfiles: RoundFiles, problems: ProblemLog, stats: dict[str, int]
 ) -> dict[str, Any] | None:
     bench, known = canonical_tiny_benchmark(res.bench_folder)
-    perf = _performance(res, root, problems, stats)
-    energy = _energy(res, root, problems, stats)
-    acc = _accuracy(res, root, problems)
+    perf = _performance(res, rfiles, problems, stats)
+    energy = _energy(res, rfiles, problems, stats)
+    acc = _accuracy(res, rfiles, problems)
     if perf is None and energy is None:
         modes = ", ".join(sorted(res.files)) or "none"
         problems.skip(
