@@ -4,7 +4,8 @@ A file over its cap is not opened; its result gets a problem row (`file_too_larg
 `line_too_long`) and the round goes on. The defaults are far above every file of the rounds
 this pipeline reads (the largest of each kind is noted next to its cap; docs/data.md has the
 table), so they only stop hostile or broken inputs and bound the time and memory one file
-costs. `MLPERF_POWER_LIMITS` overrides them (see `parse_overrides`).
+costs: parsing any file at its cap takes well under 20 s and at most twice the largest cap
+(128 MiB) of memory. `MLPERF_POWER_LIMITS` overrides them (see `parse_overrides`).
 """
 
 from __future__ import annotations
@@ -32,17 +33,17 @@ class Limits:
 
     # inference submission tree
     loadgen_summary: Limit = Limit(1 * MiB, 64 * KiB)  # largest 3.3 KB, line 65 B
-    loadgen_detail: Limit = Limit(64 * MiB, 8 * MiB)  # largest 2.6 MB, line 1.4 MB
+    loadgen_detail: Limit = Limit(16 * MiB, 8 * MiB)  # largest 2.6 MB, line 1.4 MB
     spl: Limit = Limit(64 * MiB, 4 * KiB)  # largest 3.3 MB, line 318 B
     system_json: Limit = Limit(1 * MiB)  # inference, tiny, training; largest 3.2 KB
     # inference tables
-    cmx: Limit = Limit(64 * MiB)  # cm-result.json; largest 3.9 MB
-    summary_results: Limit = Limit(64 * MiB)  # summary_results.json; largest 1.3 MB
+    cmx: Limit = Limit(16 * MiB)  # cm-result.json; largest 3.9 MB
+    summary_results: Limit = Limit(16 * MiB)  # summary_results.json; largest 1.3 MB
     # tiny
-    tiny_text: Limit = Limit(32 * MiB, 64 * KiB)  # results.txt, log.txt; largest 3.5 MB, 2.7 KB
+    tiny_text: Limit = Limit(16 * MiB, 64 * KiB)  # results.txt, log.txt; largest 3.5 MB, 2.7 KB
     tiny_json: Limit = Limit(16 * MiB)  # results.json; largest 1.2 MB
     # training
-    training_result: Limit = Limit(32 * MiB, 16 * KiB)  # result_*.txt; largest 3.0 MB, 2.9 KB
+    training_result: Limit = Limit(16 * MiB, 16 * KiB)  # result_*.txt; largest 3.0 MB, 2.9 KB
     training_power: Limit = Limit(16 * MiB, 16 * KiB)  # node_*/sw_*.txt; largest 0.24 MB, 272 B
     scaling_json: Limit = Limit(1 * MiB)  # scaling.json; largest 40 B
 

@@ -1,5 +1,6 @@
-"""Worst-case memory of reading a power trace: an spl.txt just under its size cap is parsed a
-chunk at a time, with a peak under twice the cap."""
+"""Worst-case memory of reading a result: an spl.txt just under its size cap is parsed a chunk
+at a time, with a peak under twice its size; a detail log at its cap stays under twice the
+largest cap."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from mlperf_power_dag.limits import DEFAULT
+from mlperf_power_dag.limits import DEFAULT, KINDS
 from mlperf_power_dag.parsers.spl import TRACE_CHUNK_BYTES, parse_trace, parse_trace_stream
 from mlperf_power_dag.readers.inference_tree import read_tree_round
 
@@ -53,6 +54,32 @@ def test_a_trace_at_its_cap_is_read_in_under_twice_its_size(tmp_path, monkeypatc
     assert "file_too_large" not in set(big.problems.kind)
     assert big.results.power_w.tolist() == pytest.approx(one.results.power_w.tolist())
     assert big.results.power_w.notna().all()
+
+
+def _peak(fn) -> int:
+    tracemalloc.start()
+    try:
+        fn()
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+def test_a_detail_log_at_its_cap_stays_under_twice_the_largest_cap(tmp_path, monkeypatch):
+    monkeypatch.delenv("MLPERF_POWER_LIMITS", raising=False)
+    cap = DEFAULT.loadgen_detail.max_bytes
+    largest = max(DEFAULT.of(k).max_bytes for k in KINDS)
+    sample = (INF / "detail_offline.txt").read_bytes()
+    _tree(tmp_path, b"")
+    run = tmp_path / "closed/Synth/results/box/bert-99/Offline/performance/run_1"
+    (run / "mlperf_log_detail.txt").write_bytes(sample * ((cap - 1) // len(sample)))
+    (run / "spl.txt").unlink()
+    tables = []
+    peak = _peak(lambda: tables.append(read_tree_round(tmp_path, "v3.0", "x", COMMIT)))
+    print(f"detail log at {cap / 2**20:.0f} MiB: peak {peak / 2**20:.1f} MiB")
+    assert peak < 2 * largest
+    assert "file_too_large" not in set(tables[0].problems.kind)
+    assert len(tables[0].results) == 2  # datacenter and edge
 
 
 def test_streamed_parse_equals_the_whole_parse(tmp_path):
