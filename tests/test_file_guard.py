@@ -262,6 +262,7 @@ def test_tiny_reader_refuses_links_and_oversized_files(tmp_path, outside, monkey
     energy.write_bytes(energy.read_bytes() + b"\n" * 3000)
     (root / "closed/acme/systems/board_c.json").unlink()
     (root / "closed/acme/systems/board_c.json").symlink_to(outside / "secret.txt")
+    (root / "closed/acme/results/board_e").symlink_to(outside)
     monkeypatch.setenv("MLPERF_POWER_LIMITS", "tiny_text=2K")
     table = read_tiny_round(root, "v0.9", "acme/tiny_results_v0.9", COMMIT)
     Problems.validate(table.problems)
@@ -271,6 +272,7 @@ def test_tiny_reader_refuses_links_and_oversized_files(tmp_path, outside, monkey
     assert ("closed/acme/results/board_a/vww", "symlinked_file") in got
     assert ("closed/acme/results/board_a/ad", "file_too_large") in got
     assert ("closed/acme/systems/board_c.json", "symlinked_file") in got
+    assert ("closed/acme/results/board_e", "symlinked_folder") in got
     assert len(table.results) >= 3  # the other results are read on
 
 

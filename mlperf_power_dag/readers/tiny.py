@@ -166,12 +166,16 @@ def _file_role(name: str) -> str | None:
     return None
 
 
-def _walk(root: Path) -> list[str]:
-    """Relative posix paths of all files under root (no .git), sorted."""
+def _walk(root: Path, links: list[str] | None = None) -> list[str]:
+    """Relative posix paths of all files under root (no .git), sorted. Symlinked folders are
+    not entered; their relative paths go to `links`."""
     out = []
     for dirpath, dirnames, filenames in os.walk(root):
         dirnames[:] = sorted(d for d in dirnames if d != ".git")
         rel_dir = Path(dirpath).relative_to(root)
+        for d in dirnames:
+            if links is not None and os.path.islink(os.path.join(dirpath, d)):
+                links.append((rel_dir / d).as_posix())
         for f in filenames:
             out.append((rel_dir / f).as_posix())
     return sorted(out)
@@ -278,7 +282,8 @@ def read_tiny_round(
     systems: dict[tuple[str, str], dict[str, _System]] = {}
     mac_forks: list[str] = []
 
-    for rel in _walk(root):
+    links: list[str] = []
+    for rel in _walk(root, links):
         parts = rel.split("/")
         if parts[-1].startswith("._"):
             mac_forks.append(rel)
@@ -331,6 +336,8 @@ def read_tiny_round(
             continue
         slot[role] = rel
 
+    for rel in sorted(links):
+        problems.skip(rel, "symlinked_folder", f"{rel}: a symbolic link to a folder; not entered")
     for rel in mac_forks:
         problems.skip(rel, "mac_resource_fork", f"{rel}: mac resource-fork file (._*) ignored")
 
