@@ -140,3 +140,9 @@ def local_path(base: str) -> Path | None:
     if "://" in base and not base.startswith("file://"):
         return None
     return Path(base.removeprefix("file://")).absolute()
+
+
+def input_limits() -> str:
+    """Overrides of the caps on input files (`mlperf_power_dag.limits`):
+    `MLPERF_POWER_LIMITS`, e.g. `spl=512M,loadgen_detail.line=16M`; empty for the defaults."""
+    return os.environ.get("MLPERF_POWER_LIMITS", "").strip()

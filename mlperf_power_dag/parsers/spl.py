@@ -34,6 +34,7 @@ import numpy as np
 import pandas as pd
 from numpy.lib.stride_tricks import sliding_window_view
 
+from mlperf_power_dag.parsers.files import FileRefused, longest_line_over
 from mlperf_power_dag.parsers.loadgen import (
     MULTISTREAM_SAMPLES_PER_QUERY,
     MLLog,
@@ -68,7 +69,7 @@ _TS_LEN = 23  # MM-DD-YYYY HH:MM:SS.fff
 _TS_DIGITS = np.array([0, 1, 3, 4, 6, 7, 8, 9, 11, 12, 14, 15, 17, 18, 20, 21, 22])
 _TS_SEPS = {2: ord("-"), 5: ord("-"), 10: ord(" "), 13: ord(":"), 16: ord(":"), 19: ord(".")}
 _W_WIDTH = 32  # widest watts field parsed on the fast path
-TRACE_CHUNK_BYTES = 16 << 20  # traces are parsed in pieces of about this many bytes
+TRACE_CHUNK_BYTES = 4 << 20  # traces are parsed in pieces of about this many bytes
 _TIME_TAG = np.frombuffer(b"Time", np.uint8)
 
 
@@ -191,10 +192,13 @@ def parse_trace(data: bytes) -> Trace:
     return parse_traces([data])[0]
 
 
-def parse_trace_stream(f: BinaryIO, chunk_bytes: int = TRACE_CHUNK_BYTES) -> Trace:
+def parse_trace_stream(
+    f: BinaryIO, chunk_bytes: int = TRACE_CHUNK_BYTES, max_line: int | None = None
+) -> Trace:
     """Parse a `spl.txt` read from a binary file a chunk of whole lines at a time.
 
     The same trace as `parse_trace` of all its bytes; holds about one chunk at a time.
+    `FileRefused` (`line_too_long`) if a line is longer than `max_line` bytes.
     """
     pieces: list[Trace] = []
     rest = b""
@@ -205,9 +209,14 @@ def parse_trace_stream(f: BinaryIO, chunk_bytes: int = TRACE_CHUNK_BYTES) -> Tra
         cut = block.rfind(b"\n") + 1
         if cut == 0:
             rest += block
+            _check_line_cap(rest, max_line, whole=False)
             continue
-        pieces.append(parse_trace(rest + block[:cut]))
+        piece = rest + block[:cut]
+        _check_line_cap(piece, max_line)
+        pieces.append(parse_trace(piece))
+        del piece
         rest = block[cut:]
+    _check_line_cap(rest, max_line)
     if rest or not pieces:
         pieces.append(parse_trace(rest))
     if len(pieces) == 1:
@@ -218,6 +227,15 @@ def parse_trace_stream(f: BinaryIO, chunk_bytes: int = TRACE_CHUNK_BYTES) -> Tra
         sum(p.lines for p in pieces),
         sum(p.malformed for p in pieces),
     )
+
+
+def _check_line_cap(data: bytes, max_line: int | None, whole: bool = True) -> None:
+    """`FileRefused` if `data` (whole lines, or with `whole=False` part of one line) holds a
+    line longer than `max_line` bytes."""
+    if max_line is None:
+        return
+    if longest_line_over(data, max_line) if whole else len(data) > max_line:
+        raise FileRefused("line_too_long", f"a line longer than the spl cap of {max_line:,} bytes")
 
 
 _HEAD = b"Time,MM-DD-YYYY HH:MM:SS.fff,Watts,"

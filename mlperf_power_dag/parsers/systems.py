@@ -138,13 +138,13 @@ def parse_system(data: dict[str, Any], name: str = "system json") -> SystemInfo:
     return info
 
 
-def read_system(path: Path | str) -> SystemInfo:
-    """Read a system JSON file; SystemJsonError (a ValueError) if it is not a readable JSON
-    object. OSError if the file cannot be read."""
+def read_system(path: Path | str, data: bytes | None = None) -> SystemInfo:
+    """Read a system JSON file (or `data`, its bytes, read already); SystemJsonError (a
+    ValueError) if it is not a readable JSON object. OSError if the file cannot be read."""
     p = Path(path)
-    data = p.read_bytes().decode("utf-8-sig", errors="replace")
+    text = (p.read_bytes() if data is None else data).decode("utf-8-sig", errors="replace")
     try:
-        obj = load_json(data, SystemJsonError)
+        obj = load_json(text, SystemJsonError)
     except SystemJsonError as exc:
         raise SystemJsonError(f"{p.name} is {exc}") from None
     if not isinstance(obj, dict):

@@ -65,16 +65,17 @@ from mlperf_logging.compliance_checker import mlp_compliance
 from mlperf_logging.compliance_checker.mlp_parser import parse_file, ruleset_400, ruleset_410
 from mlperf_logging.result_summarizer import result_summarizer as rs
 
+from mlperf_power_dag.parsers.files import FileRefused, RoundFiles
 from mlperf_power_dag.parsers.guards import ParseError, brief
 
 USAGE = "training"
 
 SKIPPED, FLAGGED = "skipped", "flagged"
 
-# Longest line a result or power log may have (the longest in v4.0/v4.1 has 2,938).
-# mlperf-logging strips every line with `re.sub(".*:::MLLOG ", ...)`, quadratic in the line's
-# length (a 200,000-character line takes 40 s), so longer lines are refused before it runs.
-MAX_LINE_CHARS = 10_000
+# Result and power logs are read within the caps of `mlperf_power_dag.limits`
+# (`training_result`, `training_power`): mlperf-logging's own `parse_file` strips every line
+# with `re.sub(".*:::MLLOG ", ...)`, quadratic in the line's length (a 200,000-character line
+# takes 40 s); `read_mllog_file` does not, and the line cap bounds what any line may cost.
 
 # The summarizer's own limit (inline in `_compute_strong_score_standalone`): runs that may
 # fail before a result has no score.
@@ -366,14 +367,19 @@ def _cause(e: BaseException) -> str:
     return type(e).__name__
 
 
-def _check_lines(path: Path) -> None:
-    """ParseError if a line of the log at `path` is longer than `MAX_LINE_CHARS`."""
-    data = Path(path).read_bytes().replace(b"\r", b"\n")
-    longest = max(map(len, data.split(b"\n")), default=0)
-    if longest > MAX_LINE_CHARS:
-        raise ParseError(
-            f"a line of {longest:,} characters; log lines are under {MAX_LINE_CHARS:,}"
-        )
+def _read_log(path: Path, ruleset: str, kind: str, files: RoundFiles | None) -> tuple[list, list]:
+    """`read_mllog_file` of a log read through `files` (default: its own folder) within the
+    caps of `kind`; `FileRefused` if it is over them."""
+    rf = files if files is not None else RoundFiles(Path(path).parent)
+    data = rf.read(path, kind)
+    module = _PARSERS.get(ruleset)
+    if module is None:
+        return parse_file(str(path), ruleset=ruleset)
+    # as parse_file opens it: latin-1, newlines translated
+    text = data.decode("latin-1").replace("\r\n", "\n").replace("\r", "\n")
+    del data
+    with _gc_paused():
+        return _read_mllog_text(text, module)
 
 
 class ResultLogError(ParseError):
@@ -413,19 +419,21 @@ def _run_stop_status(loglines: Sequence) -> str | None:
     return None
 
 
-def read_result_log(path: Path, ruleset: str) -> RunLog:
+def read_result_log(path: Path, ruleset: str, files: RoundFiles | None = None) -> RunLog:
     """Check a result log the way the summarizer does and return its run start and stop.
 
     Raises `ResultLogError` (kind ``not_converged``: ``run_stop`` status is not success;
-    ``compliance_failed``: any other failed check; ``parse_error``; ``no_run_times``) for
-    a log the summarizer would drop.
+    ``compliance_failed``: any other failed check; ``parse_error``; ``no_run_times``; or the
+    kind of a `FileRefused`, e.g. ``file_too_large``) for a log the summarizer would drop or
+    that is not read. `files` reads the log (default: its own folder).
     """
     name = Path(path).name
     try:
-        _check_lines(path)
         with _quiet():
-            loglines, failed = read_mllog_file(path, ruleset)
+            loglines, failed = _read_log(path, ruleset, "training_result", files)
             valid, msgs = _compliance_valid(loglines, failed, ruleset)
+    except FileRefused as e:
+        raise ResultLogError(e.kind, str(e)) from None
     except (OSError, ValueError, KeyError, TypeError) as e:
         raise ResultLogError("parse_error", f"{name}: cannot be read ({_cause(e)})") from e
     except Exception as e:  # mlperf-logging on malformed input: any failure drops the run
@@ -467,9 +475,10 @@ class PowerLog:
     readings_energy_j: float | None = None  # switch logs: what its readings would add
 
 
-def _parse_power_log(path: Path, ruleset: str, issues: list[Issue]) -> list:
-    _check_lines(path)
-    loglines, failed = read_mllog_file(path, ruleset)
+def _parse_power_log(
+    path: Path, ruleset: str, issues: list[Issue], files: RoundFiles | None = None
+) -> list:
+    loglines, failed = _read_log(path, ruleset, "training_power", files)
     if failed:
         issues.append(
             Issue(
@@ -617,12 +626,18 @@ def _finite_energy(energy: object, path: Path, issues: list[Issue]) -> float | N
     return None
 
 
-def node_energy(path: Path, time_to_train_ms: float, ruleset: str) -> PowerLog:
-    """Energy (J) of one node over a run of `time_to_train_ms`, as the summarizer computes it."""
+def node_energy(
+    path: Path, time_to_train_ms: float, ruleset: str, files: RoundFiles | None = None
+) -> PowerLog:
+    """Energy (J) of one node over a run of `time_to_train_ms`, as the summarizer computes it.
+
+    `files` reads the log (default: its own folder)."""
     path = Path(path)
     issues: list[Issue] = []
     try:
-        loglines = _parse_power_log(path, ruleset, issues)
+        loglines = _parse_power_log(path, ruleset, issues, files)
+    except FileRefused as e:
+        return PowerLog(path, None, None, (Issue(e.kind, str(path), str(e)),))
     except OSError as e:
         return PowerLog(path, None, None, (Issue("bad_power_log", str(path), f"{e}"),))
     except Exception as e:  # mlperf-logging's parser on malformed lines (KeyError, ...)
@@ -635,17 +650,22 @@ def _unparsable(path: Path, e: Exception) -> Issue:
     return Issue("bad_power_log", str(path), f"{path.name}: cannot be parsed ({_cause(e)})")
 
 
-def switch_energy(path: Path, time_to_train_ms: float, ruleset: str) -> PowerLog:
+def switch_energy(
+    path: Path, time_to_train_ms: float, ruleset: str, files: RoundFiles | None = None
+) -> PowerLog:
     """Interconnect energy (J) of one switch log over a run, as the summarizer computes it.
 
     Only ``interconnect_power_est`` counts. A switch log that holds measured readings instead
     (v4.1 Dell) counts zero, as in the summarizer; it is flagged, and `readings_energy_j`
-    says what the readings would add if integrated like a node log.
+    says what the readings would add if integrated like a node log. `files` reads the log
+    (default: its own folder).
     """
     path = Path(path)
     issues: list[Issue] = []
     try:
-        loglines = _parse_power_log(path, ruleset, issues)
+        loglines = _parse_power_log(path, ruleset, issues, files)
+    except FileRefused as e:
+        return PowerLog(path, None, None, (Issue(e.kind, str(path), str(e)),))
     except OSError as e:
         return PowerLog(path, None, None, (Issue("bad_power_log", str(path), f"{e}"),))
     except Exception as e:  # mlperf-logging's parser on malformed lines (KeyError, ...)
@@ -732,7 +752,14 @@ class FolderScore:
         return self.time_to_train_min is not None
 
 
-def _scaling_factor(folder: Path, issues: list[Issue]) -> float | None:
+def _scaling_factor(folder: Path, issues: list[Issue], files: RoundFiles) -> float | None:
+    path = folder / "scaling.json"
+    if os.path.lexists(path):
+        try:
+            files.check(path, "scaling_json")
+        except (FileRefused, OSError) as e:
+            issues.append(Issue(getattr(e, "kind", "bad_scaling_json"), str(path), str(e), SKIPPED))
+            return None
     try:
         with _quiet():
             factor = float(rs._get_scaling_factor(str(folder)))
@@ -764,7 +791,9 @@ def _scaling_factor(folder: Path, issues: list[Issue]) -> float | None:
     return factor
 
 
-def _run_power(run: Run, folder: Path, ruleset: str, issues: list[Issue], types: set[str]) -> None:
+def _run_power(
+    run: Run, folder: Path, ruleset: str, issues: list[Issue], types: set[str], files: RoundFiles
+) -> None:
     """Fill a counted run's node and interconnect energy (None where unknown)."""
     assert run.log is not None
     name = run.path.name.split(".")[0]  # the summarizer's result name
@@ -784,7 +813,7 @@ def _run_power(run: Run, folder: Path, ruleset: str, issues: list[Issue], types:
         return
     compute: float | None = 0.0
     for f in node_files:
-        log = node_energy(f, ttt, ruleset)
+        log = node_energy(f, ttt, ruleset, files)
         issues.extend(log.issues)
         if log.measurement_type:
             types.add(log.measurement_type)
@@ -792,7 +821,7 @@ def _run_power(run: Run, folder: Path, ruleset: str, issues: list[Issue], types:
     interconnect: float | None = 0.0
     readings = 0.0
     for f in sw_files:
-        log = switch_energy(f, ttt, ruleset)
+        log = switch_energy(f, ttt, ruleset, files)
         issues.extend(log.issues)
         if log.energy_j is None:
             interconnect = None
@@ -829,14 +858,18 @@ def _olympic(
     return rs._index_olympic_average(values, index, dropped, max_dropped)
 
 
-def score_benchmark_folder(folder: Path, ruleset: str, nodes: int | None = None) -> FolderScore:
+def score_benchmark_folder(
+    folder: Path, ruleset: str, nodes: int | None = None, files: RoundFiles | None = None
+) -> FolderScore:
     """Score one ``results/<system>/<benchmark>`` folder as the result summarizer does.
 
     `nodes` (from the system description) is used only to check the node logs and to tell
     a single-node system (which needs no switch logs) from one whose switch logs are
-    missing. Issues name files by their path; the caller makes them relative.
+    missing. Issues name files by their path; the caller makes them relative. `files` reads
+    the logs (default: within the folder).
     """
     folder = Path(folder)
+    files = files if files is not None else RoundFiles(folder)
     benchmark = folder.name
     score = FolderScore(folder, benchmark, has_power=(folder / "power").is_dir())
     issues: list[Issue] = []
@@ -850,7 +883,7 @@ def score_benchmark_folder(folder: Path, ruleset: str, nodes: int | None = None)
         run = Run(path)
         score.runs.append(run)
         try:
-            run.log = read_result_log(path, ruleset)
+            run.log = read_result_log(path, ruleset, files)
         except ResultLogError as e:
             run.dropped = e.kind
             issues.append(Issue(e.kind, str(path), str(e), SKIPPED))
@@ -882,7 +915,7 @@ def score_benchmark_folder(folder: Path, ruleset: str, nodes: int | None = None)
     counted = [r for r in score.runs if r.log is not None]
     if score.has_power:
         for run in counted:
-            _run_power(run, folder, ruleset, issues, types)
+            _run_power(run, folder, ruleset, issues, types, files)
     score.measurement_types = frozenset(types)
 
     dropped = score.runs_dropped
@@ -900,7 +933,7 @@ def score_benchmark_folder(folder: Path, ruleset: str, nodes: int | None = None)
         score.issues = _merge(issues, folder)
         return score
 
-    scaling = _scaling_factor(folder, issues)
+    scaling = _scaling_factor(folder, issues, files)
     minutes = [r.log.minutes for r in counted]  # type: ignore[union-attr]
     olympic_time = rs._compute_olympic_average(list(minutes), dropped, max_dropped)
     if olympic_time is None or scaling is None:

@@ -56,6 +56,7 @@ from mlperf_power_dag.parsers.cmx import (
     row_kind,
     text,
 )
+from mlperf_power_dag.parsers.files import FileRefused, RoundFiles
 from mlperf_power_dag.parsers.guards import brief, int64, reason
 from mlperf_power_dag.parsers.loadgen import MULTISTREAM_SAMPLES_PER_QUERY
 from mlperf_power_dag.rounds.catalog import CMX, version_tuple
@@ -146,6 +147,7 @@ def read_cmx_round(
     problems = ProblemLog("inference", version)
     pattern = f"mlperf-inference--{version}--*/*/cm-result.json"
     files = sorted((root / "experiment").glob(pattern))
+    rfiles = RoundFiles(root)
     if not files:
         problems.skip(
             f"experiment/{pattern}", "no_files", f"no cm-result.json for {version} under {root}"
@@ -159,7 +161,10 @@ def read_cmx_round(
             problems.skip(rel, "bad_folder_name", f"{rel}: folder name not understood; skipped")
             continue
         try:
-            rows = load_rows(path.read_bytes())
+            rows = load_rows(rfiles.read(path, "cmx"))
+        except FileRefused as e:
+            problems.skip(rel, e.kind, str(e))
+            continue
         except (OSError, CmxFormatError) as e:
             problems.skip(rel, "bad_file", f"{rel}: {e}")
             continue

@@ -34,6 +34,7 @@ from typing import Any
 
 from mlperf_power_dag.benchmark_ids import SCENARIO_BY_KEY, canonical_benchmark
 from mlperf_power_dag.parsers.cmx import integer, number, parse_location, text
+from mlperf_power_dag.parsers.files import FileRefused, RoundFiles
 from mlperf_power_dag.parsers.guards import brief, int64, reason
 from mlperf_power_dag.parsers.summary_results import (
     SummaryFormatError,
@@ -89,7 +90,10 @@ def read_summary_round(
     name = path.name
     problems = ProblemLog("inference", version)
     try:
-        entries = load_summary(path.read_bytes())
+        entries = load_summary(RoundFiles(path.parent).read(path, "summary_results"))
+    except FileRefused as e:
+        problems.skip(name, e.kind, str(e))
+        entries = []
     except (OSError, SummaryFormatError) as e:
         problems.skip(name, "bad_file", f"{name}: {e}")
         entries = []

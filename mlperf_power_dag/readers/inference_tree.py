@@ -39,6 +39,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mlperf_power_dag.benchmark_ids import CATEGORIES, canonical_benchmark
+from mlperf_power_dag.parsers.files import REFUSED_KINDS, FileRefused, RoundFiles, check_lines
 from mlperf_power_dag.parsers.loadgen import (
     LoadgenResult,
     MLLog,
@@ -72,22 +73,25 @@ SPARSE_PATTERNS: list[str] = [
 ]
 
 # Problem kinds for a power run whose power could not be computed (the row stays, unpowered).
-POWER_PROBLEM_KINDS = frozenset(
-    {
-        "missing_trace",
-        "empty_trace",
-        "unreadable_trace",
-        "missing_detail",
-        "missing_power_window",
-        "bad_power_window",
-        "no_samples_in_window",
-        "nonpositive_power",
-        "missing_query_count",
-    }
-)
+POWER_PROBLEM_KINDS = (
+    frozenset(
+        {
+            "missing_trace",
+            "empty_trace",
+            "unreadable_trace",
+            "missing_detail",
+            "missing_power_window",
+            "bad_power_window",
+            "no_samples_in_window",
+            "nonpositive_power",
+            "missing_query_count",
+        }
+    )
+    | REFUSED_KINDS
+)  # a trace not read: a link, outside the round, over a cap
 PROGRESS_EVERY = 500
 # spl.txt bytes parsed together in one batch; a larger file is parsed alone, in chunks
-TRACE_BATCH_BYTES = 16 << 20
+TRACE_BATCH_BYTES = 8 << 20
 # bytes of recently parsed files kept to recognize copies
 RECENT_BYTES = 32 << 20
 
@@ -110,10 +114,11 @@ class _Result:
         return self.division, self.submitter, self.system
 
 
-def _walk(top: str) -> Iterator[tuple[str, list[str]]]:
+def _walk(top: str, links: list[str] | None = None) -> Iterator[tuple[str, list[str]]]:
     """(folder, file names) of `top` and every folder below it, as `os.walk` finds them.
 
-    Symlinked folders are not entered; unreadable folders are left out. In no set order.
+    Symlinked folders are not entered (their paths go to `links`); unreadable folders are
+    left out. In no set order.
     """
     stack = [top]
     while stack:
@@ -130,22 +135,29 @@ def _walk(top: str) -> Iterator[tuple[str, list[str]]]:
                         files.append(entry.name)
                     elif not entry.is_symlink():
                         stack.append(entry.path)
+                    elif links is not None:
+                        links.append(entry.path)
         except OSError:
             continue
         yield folder, files
 
 
-def find_results(root: Path) -> tuple[list[_Result], list[str]]:
-    """Result folders under `root` (sorted) and run folders at an unexpected depth."""
+def find_results(root: Path, links: list[str] | None = None) -> tuple[list[_Result], list[str]]:
+    """Result folders under `root` (sorted) and run folders at an unexpected depth.
+
+    Symlinked folders below `results` are not entered; their paths in the round go to
+    `links` (sorted).
+    """
     found: list[_Result] = []
     odd: list[str] = []
+    seen_links: list[str] = []
     run_tail = os.sep + os.path.join("performance", "run_1")
     for results in sorted(root.glob("*/*/results")):
         if not results.is_dir() or results.parent.parent.name.startswith("."):
             continue
         division, submitter = results.parent.parent.name, results.parent.name
         top = str(results)
-        for dirpath, filenames in _walk(top):
+        for dirpath, filenames in _walk(top, seen_links):
             if not dirpath.endswith(run_tail):
                 continue
             files = frozenset(f for f in filenames if f in (SUMMARY, DETAIL, TRACE))
@@ -159,6 +171,8 @@ def find_results(root: Path) -> tuple[list[_Result], list[str]]:
             system, bench, scen = middle
             found.append(_Result(rel, division, submitter, system, bench, scen, dirpath, files))
     found.sort(key=lambda r: r.rel)
+    if links is not None:
+        links += sorted(Path(p).relative_to(root).as_posix() for p in seen_links)
     return found, sorted(odd)
 
 
@@ -214,7 +228,7 @@ class _Parsed:
 
 
 def _systems(
-    root: Path, results: list[_Result], problems: ProblemLog
+    files: RoundFiles, results: list[_Result], problems: ProblemLog
 ) -> dict[tuple[str, str, str], tuple[SystemInfo, tuple[str, ...]]]:
     """System info and categories of every system that has results."""
     scenarios: dict[tuple[str, str, str], set[str]] = defaultdict(set)
@@ -226,13 +240,16 @@ def _systems(
     for key in sorted(scenarios):
         division, submitter, system = key
         rel = f"{division}/{submitter}/systems/{system}.json"
-        path = root / rel
-        if not path.is_file():
+        path = files.root / rel
+        if not os.path.lexists(path):
             problems.flag(rel, "missing_system_json", f"{rel} does not exist")
             info = SystemInfo()
         else:
             try:
-                info = read_system(path)
+                info = read_system(path, files.read(path, "system_json"))
+            except FileRefused as exc:
+                problems.flag(rel, exc.kind, str(exc))
+                info = SystemInfo()
             except (OSError, ValueError) as exc:
                 problems.flag(rel, "unreadable_system_json", f"{rel}: {exc}")
                 info = SystemInfo()
@@ -265,7 +282,7 @@ class _Read:
 
 
 def _read_loadgen(
-    r: _Result, version: str, problems: ProblemLog, parsed: _Parsed
+    r: _Result, version: str, problems: ProblemLog, parsed: _Parsed, files: RoundFiles
 ) -> tuple[_Read | None, MLLog | None]:
     """Loadgen result of one folder, and its detail log; None (with a problem) if skipped."""
     rel = r.rel
@@ -280,12 +297,16 @@ def _read_loadgen(
     for name in (SUMMARY, DETAIL):
         if name not in r.files:
             continue
+        kind = "loadgen_summary" if name == SUMMARY else "loadgen_detail"
         try:
-            with open(os.path.join(r.run_dir, name), "rb") as f:
-                log = parsed.log(name, f.read())
+            data = files.read(os.path.join(r.run_dir, name), kind)
+        except FileRefused as exc:
+            problems.flag(rel, exc.kind, str(exc))
+            continue
         except OSError as exc:
             problems.flag(rel, "unreadable_file", f"{rel}/performance/run_1/{name}: {exc}")
             continue
+        log = parsed.log(name, data)
         if log is None:
             problems.flag(rel, "empty_file", f"{rel}/performance/run_1/{name} is empty")
             continue
@@ -333,14 +354,16 @@ class _Pending:
     failed: bool = False  # an unexpected error: the result is left out
 
 
-def _start(r: _Result, version: str, problems: ProblemLog, parsed: _Parsed) -> _Pending:
+def _start(
+    r: _Result, version: str, problems: ProblemLog, parsed: _Parsed, files: RoundFiles
+) -> _Pending:
     """Read a result folder's loadgen logs and, for a power run, its trace.
 
     Trace bytes wait in `data` for a batch unless the same bytes were parsed before; a trace
     above `TRACE_BATCH_BYTES` is parsed here, in chunks.
     """
     p = _Pending(r, problems)
-    p.read, p.detail = _read_loadgen(r, version, problems, parsed)
+    p.read, p.detail = _read_loadgen(r, version, problems, parsed, files)
     if p.read is None or not p.read.power_run:
         return p
     rel, spl_rel = r.rel, f"{r.rel}/performance/run_1/{TRACE}"
@@ -350,10 +373,12 @@ def _start(r: _Result, version: str, problems: ProblemLog, parsed: _Parsed) -> _
     if TRACE not in r.files:
         problems.skip(rel, "missing_trace", f"{spl_rel} is missing for a power run")
         return p
+    limit = files.limits.spl
     try:
-        with open(os.path.join(r.run_dir, TRACE), "rb") as f:
+        with files.open(os.path.join(r.run_dir, TRACE), "spl") as f:
             if os.fstat(f.fileno()).st_size <= TRACE_BATCH_BYTES:
-                p.data = f.read()
+                p.data = f.read(limit.max_bytes + 1)
+                check_lines(p.data, limit, "spl", spl_rel)
                 try:
                     trace = parsed.get(TRACE, p.data)
                 except KeyError:
@@ -362,11 +387,15 @@ def _start(r: _Result, version: str, problems: ProblemLog, parsed: _Parsed) -> _
                 p.trace, p.data = trace, None
                 return p
             try:
-                p.trace = parse_trace_stream(f)
-            except OSError:
+                p.trace = parse_trace_stream(f, max_line=limit.max_line)
+            except (OSError, FileRefused):
                 raise
             except Exception as exc:  # any parse failure is a counted problem, never a crash
                 p.trace = exc
+    except FileRefused as exc:
+        p.data = None
+        msg = str(exc) if exc.args[0].startswith(spl_rel) else f"{spl_rel}: {exc}"
+        problems.skip(rel, exc.kind, msg)
     except OSError as exc:
         problems.skip(rel, "unreadable_trace", f"{spl_rel}: {exc}")
     return p
@@ -438,7 +467,11 @@ def _rank(x: _Read) -> tuple:
 
 
 def _read_results(
-    found: list[_Result], version: str, problems: ProblemLog, say: Callable[[str], None]
+    found: list[_Result],
+    version: str,
+    problems: ProblemLog,
+    say: Callable[[str], None],
+    files: RoundFiles,
 ) -> list[_Read]:
     """The results of `found` with their power, in order; their problems go to `problems`.
 
@@ -469,7 +502,7 @@ def _read_results(
     for i, r in enumerate(found, 1):
         mine = ProblemLog(problems.suite, problems.round)
         try:
-            p = _start(r, version, mine, parsed)
+            p = _start(r, version, mine, parsed, files)
         except Exception as exc:  # one bad result must not sink the round
             mine.skip(r.rel, "unreadable_result", f"{r.rel}: {type(exc).__name__}: {exc}")
             p = _Pending(r, mine, failed=True)
@@ -500,14 +533,18 @@ def read_tree_round(
     say = log or (lambda _msg: None)
     root = Path(root)
     problems = ProblemLog("inference", version)
-    found, odd = find_results(root)
+    files = RoundFiles(root)
+    links: list[str] = []
+    found, odd = find_results(root, links)
+    for rel in links:
+        problems.skip(rel, "symlinked_folder", f"{rel}: a symbolic link to a folder; not entered")
     for rel in odd:
         problems.skip(rel, "unexpected_layout", f"{rel}: performance/run_1 at an unexpected depth")
-    systems = _systems(root, found, problems)
+    systems = _systems(files, found, problems)
     say(f"{version}: {len(found)} result folders in {root}")
 
     reads: dict[tuple[str, str, str, str, str], list[_Read]] = defaultdict(list)
-    for x in _read_results(found, version, problems, say):
+    for x in _read_results(found, version, problems, say, files):
         r = x.res
         reads[(r.division, r.submitter, r.system, x.benchmark, x.scenario)].append(x)
 

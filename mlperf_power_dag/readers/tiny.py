@@ -52,6 +52,7 @@ from pathlib import Path
 from typing import Any
 
 from mlperf_power_dag.benchmark_ids import NEW_BENCHMARKS, TINY_BENCHMARKS, canonical_tiny_benchmark
+from mlperf_power_dag.parsers.files import FileRefused, RoundFiles
 from mlperf_power_dag.parsers.guards import brief, reason
 from mlperf_power_dag.parsers.tiny_results import (
     AccuracyResult,
@@ -135,12 +136,16 @@ def _file_role(name: str) -> str | None:
     return None
 
 
-def _walk(root: Path) -> list[str]:
-    """Relative posix paths of all files under root (no .git), sorted."""
+def _walk(root: Path, links: list[str] | None = None) -> list[str]:
+    """Relative posix paths of all files under root (no .git), sorted. Symlinked folders are
+    not entered; their relative paths go to `links`."""
     out = []
     for dirpath, dirnames, filenames in os.walk(root):
         dirnames[:] = sorted(d for d in dirnames if d != ".git")
         rel_dir = Path(dirpath).relative_to(root)
+        for d in dirnames:
+            if links is not None and os.path.islink(os.path.join(dirpath, d)):
+                links.append((rel_dir / d).as_posix())
         for f in filenames:
             out.append((rel_dir / f).as_posix())
     return sorted(out)
@@ -242,11 +247,13 @@ def read_tiny_round(
     say = log or (lambda _msg: None)
     problems = ProblemLog("tiny", version)
     root = Path(root)
+    files = RoundFiles(root)
     results: dict[tuple, _Result] = {}
     systems: dict[tuple[str, str], dict[str, _System]] = {}
     mac_forks: list[str] = []
 
-    for rel in _walk(root):
+    links: list[str] = []
+    for rel in _walk(root, links):
         parts = rel.split("/")
         if parts[-1].startswith("._"):
             mac_forks.append(rel)
@@ -254,7 +261,10 @@ def read_tiny_round(
         if len(parts) == 4 and parts[2] == "systems" and parts[3].lower().endswith(".json"):
             div, sub = parts[0], parts[1]
             try:
-                fields, lenient = load_system_json((root / rel).read_bytes())
+                fields, lenient = load_system_json(files.read(rel, "system_json"))
+            except FileRefused as e:
+                problems.skip(rel, e.kind, str(e))
+                continue
             except OSError as e:
                 problems.skip(rel, "unreadable_file", f"{rel}: {e.strerror or e}")
                 continue
@@ -296,6 +306,8 @@ def read_tiny_round(
             continue
         slot[role] = rel
 
+    for rel in sorted(links):
+        problems.skip(rel, "symlinked_folder", f"{rel}: a symbolic link to a folder; not entered")
     for rel in mac_forks:
         problems.skip(rel, "mac_resource_fork", f"{rel}: mac resource-fork file (._*) ignored")
 
@@ -310,7 +322,10 @@ def read_tiny_round(
     for key in sorted(results, key=lambda k: results[k].folder.lower()):
         res = results[key]
         try:
-            row = _result_row(res, root, problems, stats)
+            row = _result_row(res, files, problems, stats)
+        except FileRefused as e:
+            problems.skip(res.folder, e.kind, f"{e}; result skipped")
+            continue
         except OSError as e:
             problems.skip(res.folder, "unreadable_file", f"{res.folder}: {e}; skipped")
             continue
@@ -420,13 +435,15 @@ def _report(problems: ProblemLog, rel: str, issues: list[Issue]) -> None:
         problems.flag(rel, i.kind, f"{rel}: {i.message}")
 
 
-def _read_text(root: Path, rel: str) -> str:
-    return (root / rel).read_bytes().decode("utf-8", errors="replace")
+def _read_text(files: RoundFiles, rel: str) -> str:
+    return files.read_text(rel, "tiny_text")
 
 
-def _read_json(root: Path, rel: str, problems: ProblemLog) -> Any | None:
+def _read_json(files: RoundFiles, rel: str, problems: ProblemLog) -> Any | None:
     try:
-        return json.loads((root / rel).read_bytes())
+        return json.loads(files.read(rel, "tiny_json"))
+    except FileRefused as e:
+        problems.flag(rel, e.kind, str(e))
     except (json.JSONDecodeError, UnicodeDecodeError) as e:
         problems.flag(rel, "bad_json", f"{rel}: not valid JSON ({e.__class__.__name__})")
     except (RecursionError, ValueError):  # ValueError: an integer too long to convert
@@ -435,15 +452,15 @@ def _read_json(root: Path, rel: str, problems: ProblemLog) -> Any | None:
 
 
 def _performance(
-    res: _Result, root: Path, problems: ProblemLog, stats: dict[str, int]
+    res: _Result, rfiles: RoundFiles, problems: ProblemLog, stats: dict[str, int]
 ) -> PerformanceRun | None:
     files = res.files.get("performance", {})
     if "text" in files:
         rel = files["text"]
-        run = parse_performance_text(_read_text(root, rel))
+        run = parse_performance_text(_read_text(rfiles, rel))
     elif "log" in files:
         rel = files["log"]
-        run = parse_runner_log(_read_text(root, rel))
+        run = parse_runner_log(_read_text(rfiles, rel))
         if run.throughput_ips is not None:
             problems.flag(
                 rel,
@@ -481,7 +498,7 @@ def _performance(
             "requirement; result kept as published",
         )
     if "json" in files and run.median_ips is not None:
-        data = _read_json(root, files["json"], problems)
+        data = _read_json(rfiles, files["json"], problems)
         if data is not None:
             vals, issues = throughputs_from_results_json(data)
             _report(problems, files["json"], issues)
@@ -499,7 +516,7 @@ def _performance(
 
 
 def _energy(
-    res: _Result, root: Path, problems: ProblemLog, stats: dict[str, int]
+    res: _Result, rfiles: RoundFiles, problems: ProblemLog, stats: dict[str, int]
 ) -> EnergyRun | None:
     files = res.files.get("energy", {})
     if "text" not in files:
@@ -512,7 +529,7 @@ def _energy(
             )
         return None
     rel = files["text"]
-    run = parse_energy_text(_read_text(root, rel))
+    run = parse_energy_text(_read_text(rfiles, rel))
     _report(problems, rel, run.issues)
     for alias in sorted(res.mode_aliases):
         problems.flag(
@@ -552,7 +569,7 @@ def _energy(
     for e in other:
         problems.flag(rel, "runner_error", f"{rel}: {e}")
     if "json" in files and run.median_uj is not None:
-        data = _read_json(root, files["json"], problems)
+        data = _read_json(rfiles, files["json"], problems)
         if data is not None:
             je = energy_from_results_json(data)
             _report(problems, files["json"], je.issues)
@@ -568,23 +585,23 @@ def _energy(
     return run
 
 
-def _accuracy(res: _Result, root: Path, problems: ProblemLog) -> AccuracyResult | None:
+def _accuracy(res: _Result, rfiles: RoundFiles, problems: ProblemLog) -> AccuracyResult | None:
     files = res.files.get("accuracy", {})
     if "text" not in files:
         return None
     rel = files["text"]
-    acc = parse_accuracy_text(_read_text(root, rel))
+    acc = parse_accuracy_text(_read_text(rfiles, rel))
     _report(problems, rel, acc.issues)
     return acc
 
 
 def _result_row(
-    res: _Result, root: Path, problems: ProblemLog, stats: dict[str, int]
+    res: _Result, rfiles: RoundFiles, problems: ProblemLog, stats: dict[str, int]
 ) -> dict[str, Any] | None:
     bench, known = canonical_tiny_benchmark(res.bench_folder)
-    perf = _performance(res, root, problems, stats)
-    energy = _energy(res, root, problems, stats)
-    acc = _accuracy(res, root, problems)
+    perf = _performance(res, rfiles, problems, stats)
+    energy = _energy(res, rfiles, problems, stats)
+    acc = _accuracy(res, rfiles, problems)
     if perf is None and energy is None:
         modes = ", ".join(sorted(res.files)) or "none"
         problems.skip(

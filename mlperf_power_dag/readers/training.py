@@ -33,11 +33,13 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from mlperf_power_dag.parsers.files import FileRefused, RoundFiles
 from mlperf_power_dag.parsers.guards import INT64_MAX, brief, reason
 from mlperf_power_dag.parsers.training_logs import (
     SKIPPED,
@@ -82,12 +84,31 @@ def _text(value: Any) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def _load_system(path: Path, problems: ProblemLog, rel: str) -> dict[str, Any] | None:
-    if not path.is_file():
+def _subdirs(folder: Path, root: Path, problems: ProblemLog) -> list[Path]:
+    """The folders in `folder`, sorted; symbolic links to folders are not entered (a problem
+    each)."""
+    out = []
+    for p in sorted(folder.iterdir()):
+        if p.is_symlink():
+            if p.is_dir():
+                rel = _rel(p, root)
+                problems.skip(rel, "symlinked_folder", f"{rel}: a symbolic link to a folder")
+        elif p.is_dir():
+            out.append(p)
+    return out
+
+
+def _load_system(
+    files: RoundFiles, path: Path, problems: ProblemLog, rel: str
+) -> dict[str, Any] | None:
+    if not os.path.lexists(path):
         problems.skip(rel, "no_system_json", f"{rel}: missing; the system's results are skipped")
         return None
     try:
-        desc = json.loads(path.read_text(encoding="utf-8"))
+        desc = json.loads(files.read(path, "system_json").decode("utf-8"))
+    except FileRefused as e:
+        problems.skip(rel, e.kind, f"{e}; the system's results are skipped")
+        return None
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
         problems.skip(rel, "bad_system_json", f"{rel}: {e}; the system's results are skipped")
         return None
@@ -213,13 +234,14 @@ def read_training_round(
         return RoundTable(finish(rows, TrainingResults, problems), problems.frame())
     known = set(allowed_benchmarks(ruleset))
 
-    submitters = sorted(p for p in root.iterdir() if p.is_dir() and (p / "results").is_dir())
+    files = RoundFiles(root)
+    submitters = [p for p in _subdirs(root, root, problems) if (p / "results").is_dir()]
     if not submitters:
         problems.skip(".", "no_results", f"no <submitter>/results/ under {root}")
     folders = 0
     for sub in submitters:
-        for system_dir in sorted(p for p in (sub / "results").iterdir() if p.is_dir()):
-            bench_dirs = sorted(p for p in system_dir.iterdir() if p.is_dir())
+        for system_dir in _subdirs(sub / "results", root, problems):
+            bench_dirs = _subdirs(system_dir, root, problems)
             power_dirs = []
             for bench in bench_dirs:
                 if (bench / "power").is_dir():
@@ -230,7 +252,9 @@ def read_training_round(
             if not power_dirs:
                 continue
             sys_rel = _rel(sub / "systems" / f"{system_dir.name}.json", root)
-            desc = _load_system(sub / "systems" / f"{system_dir.name}.json", problems, sys_rel)
+            desc = _load_system(
+                files, sub / "systems" / f"{system_dir.name}.json", problems, sys_rel
+            )
             if desc is None:
                 continue
             nodes = _positive_int(desc.get("number_of_nodes"))
@@ -239,7 +263,7 @@ def read_training_round(
                 rel = _rel(bench, root)
                 say(f"training {version}: scoring {rel}")
                 try:
-                    score = score_benchmark_folder(bench, ruleset, nodes=nodes)
+                    score = score_benchmark_folder(bench, ruleset, nodes=nodes, files=files)
                 except Exception as e:  # one bad folder must not sink the round
                     problems.skip(rel, "unreadable_result", f"{rel}: {reason(e)}; skipped")
                     continue

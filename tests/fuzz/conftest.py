@@ -32,6 +32,15 @@ def fuzz_long(request: pytest.FixtureRequest) -> bool:
     return bool(request.config.getoption("--fuzz-long", default=False))
 
 
+@pytest.fixture(autouse=True)
+def _long_profile_reaches_its_count(request: pytest.FixtureRequest, fuzz_long: bool):
+    """In the long profile, every fuzz test must have run at least `LONG_CASES` cases."""
+    yield
+    if fuzz_long and "budget" in request.fixturenames:
+        ran = CASES[request.node.nodeid]
+        assert ran >= LONG_CASES, f"{request.node.nodeid}: {ran} cases, fewer than {LONG_CASES}"
+
+
 @pytest.fixture(scope="session")
 def budget(fuzz_long: bool) -> Callable[..., int]:
     """`budget(quick, long=LONG_CASES)`: the number of cases of one fuzz test."""

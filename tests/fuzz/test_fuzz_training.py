@@ -79,7 +79,7 @@ def test_training_reader(budget, fuzz_long, training_tree):
     """One real power result (5 runs) with 1-2 files mutated: the reader never raises."""
     names = sorted(training_tree)
 
-    @fuzz_settings(budget(12, long=300), fuzz_long)
+    @fuzz_settings(budget(12), fuzz_long)
     @given(st.data())
     @counted
     def run(data):
