@@ -15,7 +15,7 @@ from upath import UPath
 
 from mlperf_power_dag import cli, dataset
 from mlperf_power_dag.compare import GROUP, usable_results
-from mlperf_power_dag.schemas import InferenceResults, LocalInferenceResults
+from mlperf_power_dag.schemas import InferenceResults, LocalInferenceResults, Problems
 
 SCALE = 0.8
 
@@ -124,3 +124,24 @@ def test_compare_prints_and_remove_drops_everything(lab, capsys):
     assert not list((home / "local" / "figures").glob("compare-lab.*"))
     instance = cli._prepare_instance()
     assert "local-lab" not in instance.get_dynamic_partitions("inference_rounds")
+
+
+def test_a_link_out_of_the_tree_is_refused_and_counted(lab, mirror_root, tmp_path, capsys):
+    home = lab["home"]
+    lab["mp"].setenv("MLPERF_POWER_HOME", str(home))
+    tree = make_local_tree(mirror_root, tmp_path / "linked")
+    secret = tmp_path / "secret.txt"
+    secret.write_text("Time,07-23-2024 13:43:39.220,Watts,1.0,token-6f1d\n")
+    trace = tree / RESULT / "performance" / "run_1" / "spl.txt"
+    trace.unlink()
+    trace.symlink_to(secret)
+    capsys.readouterr()
+    assert cli.main(["add-local", str(tree), "--name", "linked"]) == 0
+    assert "1 results" in capsys.readouterr().out
+    base = UPath(home / "local")
+    problems = dataset.read_partition(base, "inference_problems", "local-linked", Problems)
+    refused = problems[problems["kind"] == "symlinked_file"]
+    assert len(refused) == 1 and "token-6f1d" not in problems["message"].str.cat()
+    row = dataset.read_partition(base, "inference_results", "local-linked", LocalInferenceResults)
+    assert row["power_w"].isna().all()  # no power from a file outside the tree
+    assert cli.main(["remove-local", "linked"]) == 0
