@@ -41,3 +41,8 @@ def downstream_tables() -> dict[str, list[str]]:
     out[CROSSCHECK_KEY] = list(CROSSCHECK_TABLES)
     out[REPORT_KEY] = list(REPORT_TABLES)
     return out
+
+
+def figures_using(suite: str) -> tuple[str, ...]:
+    """The figures that read a suite's results table."""
+    return tuple(key for key, suites in FIGURE_SUITES.items() if suite in suites)

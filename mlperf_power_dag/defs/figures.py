@@ -257,5 +257,8 @@ def figure_asset(spec: FigureSpec) -> dg.AssetsDefinition:
     return _figure
 
 
-def figure_assets() -> list[dg.AssetsDefinition]:
-    return [figure_asset(spec) for spec in FIGURES]
+def figure_assets(suites: typing.Collection[str] | None = None) -> list[dg.AssetsDefinition]:
+    """One asset per figure whose input tables all belong to `suites` (default: every figure)."""
+    return [
+        figure_asset(spec) for spec in FIGURES if suites is None or set(spec.tables) <= set(suites)
+    ]

@@ -8,10 +8,10 @@ from dagster_pandera import pandera_schema_to_dagster_type
 
 from mlperf_power_dag import table_checks, versions
 from mlperf_power_dag.defs.io import SCHEMA_KEY, model_ref
-from mlperf_power_dag.defs.partitions import PARTITIONS
 from mlperf_power_dag.defs.resources import GitSource, MlperfHome
 from mlperf_power_dag.rounds import load, registry
 from mlperf_power_dag.schemas import Problems
+from mlperf_power_dag.suites import SuiteSpec
 
 warnings.filterwarnings("ignore", category=dg.BetaWarning, module=__name__)
 
@@ -33,12 +33,14 @@ def _md_counts(counts: dict[str, int]) -> str:
     return f"| kind | count |\n|---|---|\n{rows}"
 
 
-def round_assets(suite: str, model: type[pa.DataFrameModel]) -> list[dg.AssetsDefinition]:
+def round_assets(spec: SuiteSpec) -> list[dg.AssetsDefinition]:
     """`<suite>_raw` (sparse git fetch) and `<suite>_results` + `<suite>_problems` (tables)."""
-    partitions = PARTITIONS[suite]
-    raw_key = f"{suite}_raw"
-    results_key = f"{suite}_results"
-    problems_key = f"{suite}_problems"
+    suite, model = spec.name, spec.results
+    partitions = spec.partitions
+    raw_key = spec.raw_key
+    results_key = spec.results_table
+    problems_key = spec.problems_table
+    problems_type = ProblemsType if spec.problems is Problems else dagster_type(spec.problems)
     results_type = dagster_type(model)
     code_version = versions.tidy_code_version()
     results_asset = dg.AssetKey(results_key)
@@ -74,6 +76,7 @@ def round_assets(suite: str, model: type[pa.DataFrameModel]) -> list[dg.AssetsDe
             cache=mlperf_home.cache_dir(),
             git_base=git.base_url(),
             timeout_s=git.timeout_s,
+            fmt=spec.source(rnd.source),
         )
         return dg.MaterializeResult(
             metadata={
@@ -108,11 +111,11 @@ def round_assets(suite: str, model: type[pa.DataFrameModel]) -> list[dg.AssetsDe
                 kinds={"parquet", "pandas"},
             ),
             problems_key: dg.AssetOut(
-                dagster_type=ProblemsType,
+                dagster_type=problems_type,
                 code_version=code_version,
                 metadata={
-                    SCHEMA_KEY: model_ref(Problems),
-                    "dagster/column_schema": ProblemsType.metadata["schema"].schema,
+                    SCHEMA_KEY: model_ref(spec.problems),
+                    "dagster/column_schema": problems_type.metadata["schema"].schema,
                 },
                 description=f"Results and files of a {suite} round skipped or flagged, and why.",
                 kinds={"parquet", "pandas"},
@@ -121,8 +124,9 @@ def round_assets(suite: str, model: type[pa.DataFrameModel]) -> list[dg.AssetsDe
     )
     def tidy(context: dg.AssetExecutionContext, mlperf_home: MlperfHome):
         rnd = registry.round_for(suite, context.partition_key, mlperf_home.root())
-        root, commit = load.cached_checkout(rnd, mlperf_home.cache_dir())
-        table = load.read_checkout(rnd, root, commit, log=context.log.info)
+        fmt = spec.source(rnd.source)
+        root, commit = load.cached_checkout(rnd, mlperf_home.cache_dir(), fmt)
+        table = load.read_checkout(rnd, root, commit, log=context.log.info, fmt=fmt)
         if table.results.empty:
             raise load.EmptyRoundError(
                 f"{suite} {rnd.version}: no results found in {rnd.slug}@{commit[:12]} "
@@ -130,7 +134,7 @@ def round_assets(suite: str, model: type[pa.DataFrameModel]) -> list[dg.AssetsDe
                 f"{len(table.problems)} problems: {table.problems['kind'].value_counts().to_dict()}"
             )
         results = model.validate(table.results)
-        problems = Problems.validate(table.problems)
+        problems = spec.problems.validate(table.problems)
         counts = problems.groupby(["severity", "kind"]).size()
         count_map = {f"{s}:{k}": int(n) for (s, k), n in counts.items()}
         context.log.info(
