@@ -149,6 +149,17 @@ def test_a_toy_round_builds_from_its_repository(tmp_path, toy_mirror):
             "row_count_kept": True,
             "skipped_share": True,
         }
+    with dg.instance_for_test() as fresh:  # the tables read the checkout the raw asset recorded
+        fresh.add_dynamic_partitions("toy_rounds", ["v1.0"])
+        tables_only = defs.resolve_job_def("toy_round").get_subset(
+            asset_selection={dg.AssetKey("toy_results"), dg.AssetKey("toy_problems")}
+        )
+        failed = tables_only.execute_in_process(
+            partition_key="v1.0", instance=fresh, raise_on_error=False
+        )
+        assert not failed.success
+        error = next(e for e in failed.all_events if e.is_step_failure).step_failure_data.error
+        assert "toy_raw was never materialized" in error.to_string()
     base = UPath(str(tmp_path / "home" / "dataset"))
     results, _ = dataset.read_partitions(base, "toy_results", None, ToyResults)
     assert sorted(results["system"]) == ["alpha-board", "beta-board"]

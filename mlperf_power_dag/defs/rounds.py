@@ -1,6 +1,7 @@
 """Per-suite raw and tidy round assets, built by one factory."""
 
 import warnings
+from pathlib import Path
 
 import dagster as dg
 import pandera.pandas as pa
@@ -10,6 +11,8 @@ from mlperf_power_dag import table_checks, versions
 from mlperf_power_dag.defs.io import SCHEMA_KEY, model_ref
 from mlperf_power_dag.defs.resources import GitSource, MlperfHome
 from mlperf_power_dag.rounds import load, registry
+from mlperf_power_dag.rounds.catalog import Round
+from mlperf_power_dag.rounds.download import FetchError
 from mlperf_power_dag.schemas import Problems
 from mlperf_power_dag.suites import SuiteSpec
 
@@ -125,7 +128,7 @@ def round_assets(spec: SuiteSpec) -> list[dg.AssetsDefinition]:
     def tidy(context: dg.AssetExecutionContext, mlperf_home: MlperfHome):
         rnd = registry.round_for(suite, context.partition_key, mlperf_home.root())
         fmt = spec.source(rnd.source)
-        root, commit = load.cached_checkout(rnd, mlperf_home.cache_dir(), fmt)
+        root, commit = raw_checkout(context, raw_key, rnd)
         table = load.read_checkout(rnd, root, commit, log=context.log.info, fmt=fmt)
         if table.results.empty:
             raise load.EmptyRoundError(
@@ -191,6 +194,22 @@ def round_assets(spec: SuiteSpec) -> list[dg.AssetsDefinition]:
             )
 
     return [raw, tidy]
+
+
+def raw_checkout(context: dg.AssetExecutionContext, raw_key: str, rnd: Round) -> tuple[Path, str]:
+    """(folder, commit) of a round's checkout, as its raw asset last recorded it (the
+    folder's fetch stamp names the commit of the files there); FetchError if there is none."""
+    records = context.instance.fetch_materializations(
+        dg.AssetRecordsFilter(asset_key=dg.AssetKey(raw_key), asset_partitions=[rnd.version]),
+        limit=1,
+    ).records
+    mat = records[0].asset_materialization if records else None
+    path = mat.metadata.get("path") if mat else None
+    if path is None:
+        raise FetchError(
+            f"{rnd.suite} {rnd.version}: {raw_key} was never materialized; materialize it first"
+        )
+    return load.checkout_commit(rnd, Path(getattr(path, "path", path)))
 
 
 def _previous(context: dg.AssetExecutionContext, key: dg.AssetKey, version: str) -> dict | None:
