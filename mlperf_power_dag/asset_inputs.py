@@ -20,6 +20,9 @@ FIGURE_SUITES: dict[str, tuple[str, ...]] = {
     "fig10": ("inference",),
     "fig11a": ("inference",),
 }
+# Figure key -> per-round tables it reads besides results tables, by the keyword of its build
+# function (fig5c marks, and on request leaves out, energy runs the tiny reader flagged).
+FIGURE_EXTRA_TABLES: dict[str, dict[str, str]] = {"fig5c": {"problems": "tiny_problems"}}
 METRIC_KEYS = ("inference_best_efficiency", "inference_accuracy_pairs", "inference_software_gains")
 METRIC_TABLES = ("inference_results",)
 CROSSCHECK_KEY = "inference_crosscheck"
@@ -31,7 +34,8 @@ REPORT_TABLES = ("inference_results", "tiny_results", "training_results")
 
 def figure_tables(key: str) -> list[str]:
     """The per-round tables a figure reads."""
-    return [f"{suite}_results" for suite in FIGURE_SUITES[key]]
+    extra = list(FIGURE_EXTRA_TABLES.get(key, {}).values())
+    return [f"{suite}_results" for suite in FIGURE_SUITES[key]] + extra
 
 
 def downstream_tables() -> dict[str, list[str]]:
@@ -41,3 +45,8 @@ def downstream_tables() -> dict[str, list[str]]:
     out[CROSSCHECK_KEY] = list(CROSSCHECK_TABLES)
     out[REPORT_KEY] = list(REPORT_TABLES)
     return out
+
+
+def figures_using(suite: str) -> tuple[str, ...]:
+    """The figures that read a suite's results table."""
+    return tuple(key for key, suites in FIGURE_SUITES.items() if suite in suites)

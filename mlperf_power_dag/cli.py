@@ -20,14 +20,14 @@ from concurrent.futures import (
 )
 from dataclasses import dataclass, field
 
-from mlperf_power_dag import settings
+from mlperf_power_dag import settings, suites
 from mlperf_power_dag.rounds import registry
+from mlperf_power_dag.suites import SPECS, SuiteSpec
 
 log = logging.getLogger("mlperf-power")
 
 QUIET_RUN_CONFIG = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
 VERBOSE_RUN_CONFIG = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
-SUITES = ("inference", "tiny", "training")
 INTERRUPTED = 130
 
 
@@ -56,15 +56,16 @@ def _prepare_instance():
 _DEFS = None
 
 
-def _definitions():
+def _definitions(specs: tuple[SuiteSpec, ...] = SPECS):
     """Definitions for the current environment (built once per process; again only when the
-    set of configuring variables changes, as their values are read when a run starts)."""
+    suites or the set of configuring variables change, as their values are read when a run
+    starts)."""
     global _DEFS
     from mlperf_power_dag.definitions import make_definitions
 
-    key = tuple(v is None for v in settings.snapshot())
+    key = (tuple(v is None for v in settings.snapshot()), tuple(s.name for s in specs))
     if _DEFS is None or _DEFS[0] != key:
-        _DEFS = (key, make_definitions())
+        _DEFS = (key, make_definitions(specs=specs))
     return _DEFS[1]
 
 
@@ -106,15 +107,14 @@ def _was_interrupted(result) -> bool:
     return False
 
 
-def discover(instance=None) -> dict[str, list[str]]:
+def discover(instance=None, specs: tuple[SuiteSpec, ...] = SPECS) -> dict[str, list[str]]:
     """Probe for new rounds, record them and add their partitions; returns what was added."""
     instance = instance or _prepare_instance()
     from mlperf_power_dag.defs.automation import pending_rounds
-    from mlperf_power_dag.defs.partitions import PARTITIONS
 
-    pending = pending_rounds(instance, log=log.info)
+    pending = pending_rounds(instance, log=log.info, specs=specs)
     for suite, versions in pending.items():
-        instance.add_dynamic_partitions(PARTITIONS[suite].name, versions)
+        instance.add_dynamic_partitions(suites.get(suite, specs).partitions.name, versions)
         log.info("%s: added partitions %s", suite, ", ".join(versions))
     return pending
 
@@ -132,11 +132,9 @@ class RoundOutcome:
     message: str = ""
 
 
-def _suite_tables(suite: str) -> dict:
-    from mlperf_power_dag.schemas import table_models
-
-    models = table_models()
-    return {t: models[t] for t in (f"{suite}_results", f"{suite}_problems")}
+def _suite_tables(suite: str, specs: tuple[SuiteSpec, ...] = SPECS) -> dict:
+    """The results and problems tables of a suite and their models, in that order."""
+    return suites.get(suite, specs).tables()
 
 
 def _heads(rounds: list[tuple[str, str]]) -> dict[tuple[str, str], str | None]:
@@ -161,7 +159,9 @@ def _heads(rounds: list[tuple[str, str]]) -> dict[tuple[str, str], str | None]:
     return {key: commits[r] for key, r in remotes.items()}
 
 
-def _plan(rounds: list[tuple[str, str]], force: bool) -> tuple[list, list[RoundOutcome]]:
+def _plan(
+    rounds: list[tuple[str, str]], force: bool, specs: tuple[SuiteSpec, ...] = SPECS
+) -> tuple[list, list[RoundOutcome]]:
     """(rounds to build, rounds unchanged since their last build)."""
     from upath import UPath
 
@@ -172,7 +172,7 @@ def _plan(rounds: list[tuple[str, str]], force: bool) -> tuple[list, list[RoundO
     base = UPath(settings.dataset_dir())
     todo, kept = [], []
     for key, head in _heads(rounds).items():
-        state = buildstate.round_state(base, _suite_tables(key[0]), key[1], head)
+        state = buildstate.round_state(base, _suite_tables(key[0], specs), key[1], head)
         if state.unchanged:
             kept.append(RoundOutcome(*key, "unchanged", message=state.reason))
             log.info("%s %s: unchanged (%s), skipped", *key, state.reason)
@@ -181,12 +181,10 @@ def _plan(rounds: list[tuple[str, str]], force: bool) -> tuple[list, list[RoundO
     return todo, kept
 
 
-def _run_round(suite: str, version: str) -> RoundOutcome:
+def _run_round(suite: str, version: str, specs: tuple[SuiteSpec, ...] = SPECS) -> RoundOutcome:
     """Materialize one round partition in this process."""
-    from mlperf_power_dag.definitions import round_job_name
-
     instance = _prepare_instance()
-    job = _definitions().resolve_job_def(round_job_name(suite))
+    job = _definitions(specs).resolve_job_def(suites.get(suite, specs).job_name)
     t0 = time.monotonic()
     result = job.execute_in_process(
         partition_key=version, instance=instance, raise_on_error=False, run_config=_run_config()
@@ -226,24 +224,26 @@ def _report(o: RoundOutcome) -> None:
         log.error("%s %s: FAILED in %.1fs: %s", o.suite, o.version, o.seconds, o.message)
 
 
-SUITE_COST = {"training": 0, "inference": 1, "tiny": 2}  # heaviest first keeps workers busy
-
-
 def _cost_rank(key: tuple[str, str]) -> tuple:
-    """Start the rounds that take longest first: training, then inference, newest first."""
+    """Start the rounds that take longest first (the suites' build cost: training, then
+    inference), newest first."""
     from mlperf_power_dag.rounds.catalog import version_tuple
 
     suite, version = key
-    return (SUITE_COST.get(suite, 3), tuple(-p for p in version_tuple(version)))
+    cost = {s.name: s.build_cost for s in SPECS}.get(suite, 3)
+    return (cost, tuple(-p for p in version_tuple(version)))
 
 
-def _build_rounds(todo: list[tuple[str, str]], jobs: int) -> list[RoundOutcome]:
-    """Build rounds, `jobs` at a time in worker processes (in this process when jobs == 1)."""
+def _build_rounds(
+    todo: list[tuple[str, str]], jobs: int, specs: tuple[SuiteSpec, ...] = SPECS
+) -> list[RoundOutcome]:
+    """Build rounds, `jobs` at a time in worker processes (in this process when jobs == 1, or
+    for suites other than the pipeline's own, which a worker process would not know)."""
     out: list[RoundOutcome] = []
-    if jobs <= 1 or len(todo) <= 1:
+    if jobs <= 1 or len(todo) <= 1 or tuple(specs) != SPECS:
         for suite, v in todo:
             log.info("%s %s: building", suite, v)
-            o = _run_round(suite, v)
+            o = _run_round(suite, v, specs)
             _report(o)
             out.append(o)
         return out
@@ -378,7 +378,9 @@ class BuildReport:
     seconds: float = 0.0
 
 
-def _summary(report: BuildReport, suites: Sequence[str]) -> str:
+def _summary(
+    report: BuildReport, names: Sequence[str], specs: tuple[SuiteSpec, ...] = SPECS
+) -> str:
     """The table printed at the end of a build."""
     from upath import UPath
 
@@ -388,10 +390,10 @@ def _summary(report: BuildReport, suites: Sequence[str]) -> str:
     lines = [
         "suite      built unchanged failed   rows  power  skipped flagged",
     ]
-    for suite in suites:
+    for suite in names:
         mine = [o for o in report.rounds if o.suite == suite]
         n = {s: sum(o.status == s for o in mine) for s in ("built", "unchanged", "failed")}
-        tables = _suite_tables(suite)
+        tables = _suite_tables(suite, specs)
         models = list(tables.values())
         res, _ = dataset.read_partitions(base, f"{suite}_results", None, models[0])
         prob, _ = dataset.read_partitions(base, f"{suite}_problems", None, models[1])
@@ -431,41 +433,40 @@ def _crosscheck_line(base) -> str:
 
 
 def build(
-    suites: Sequence[str],
+    names: Sequence[str],
     version: str | None,
     find_new: bool = True,
     force: bool = False,
     jobs: int | None = None,
+    specs: tuple[SuiteSpec, ...] = SPECS,
 ) -> int:
-    """Materialize the rounds of `suites` that changed (all known rounds, or just `version`),
-    then everything downstream that is out of date. Returns the exit code."""
+    """Materialize the rounds of the suites `names` that changed (all known rounds, or just
+    `version`), then everything downstream that is out of date. Returns the exit code."""
     t_start = time.monotonic()
     instance = _prepare_instance()
     from mlperf_power_dag import warehouse
-    from mlperf_power_dag.defs.partitions import PARTITIONS
-    from mlperf_power_dag.schemas import table_models
 
     warehouse.migrate_legacy(settings.warehouse_path(), say=log.warning)
     if find_new and version is None:
-        discover(instance)
+        discover(instance, specs)
     rounds: list[tuple[str, str]] = []
-    for suite in suites:
+    for suite in names:
         versions = [r.version for r in registry.all_rounds(suite)]
         if version is not None:
             if version not in versions:
                 registry.round_for(suite, version)  # validates the key
             versions = [version]
-        part = PARTITIONS[suite].name
+        part = suites.get(suite, specs).partitions.name
         new = [v for v in versions if not instance.has_dynamic_partition(part, v)]
         if new:
             instance.add_dynamic_partitions(part, new)
             log.info("%s: added partitions %s", suite, ", ".join(new))
         rounds += [(suite, v) for v in versions]
     report = BuildReport()
-    todo, report.rounds = _plan(rounds, force)
+    todo, report.rounds = _plan(rounds, force, specs)
     for (suite, v), why in todo:
         log.info("%s %s: to build (%s)", suite, v, why)
-    report.rounds += _build_rounds([k for k, _ in todo], jobs or os.cpu_count() or 1)
+    report.rounds += _build_rounds([k for k, _ in todo], jobs or os.cpu_count() or 1, specs)
     failed = [f"{o.suite} {o.version}" for o in report.rounds if o.status == "failed"]
     ok, report.downstream = run_downstream(instance, force=force)
     if not ok:
@@ -473,11 +474,12 @@ def build(
     local = settings.local_dataset_dir()
     if local is not None:
         try:
-            warehouse.refresh_views(settings.warehouse_path(), local, table_models())
+            models = suites.table_models(specs)
+            warehouse.refresh_views(settings.warehouse_path(), local, models)
         except warehouse.WarehouseBusy as e:
             log.warning("DuckDB views not refreshed: %s", e)
     report.seconds = time.monotonic() - t_start
-    print(_summary(report, suites), flush=True)
+    print(_summary(report, names, specs), flush=True)
     if failed:
         log.error("%d part(s) failed: %s", len(failed), ", ".join(failed))
         return 1
@@ -500,14 +502,14 @@ def figure(keys: Sequence[str]) -> int:
     return 0 if ok else 1
 
 
-def _build_missing(suites: Sequence[str]) -> bool:
+def _build_missing(names: Sequence[str]) -> bool:
     """Build the suites whose results table has no round in the dataset; False on failure."""
     from upath import UPath
 
     from mlperf_power_dag import dataset
 
     base = UPath(settings.dataset_dir())
-    missing = [s for s in suites if not dataset.list_partitions(base, f"{s}_results")]
+    missing = [s for s in names if not dataset.list_partitions(base, f"{s}_results")]
     if not missing:
         return True
     log.info("tables never built: %s; building them first", ", ".join(missing))
@@ -520,7 +522,7 @@ def report() -> int:
     from mlperf_power_dag.asset_inputs import REPORT_KEY
 
     instance = _prepare_instance()
-    if not _build_missing(list(SUITES)):
+    if not _build_missing(suites.names()):
         return 1
     ok, built = run_downstream(instance)
     if ok and REPORT_KEY not in built:
@@ -558,8 +560,8 @@ def add_local(path: str, name: str, suite: str, rules: str | None) -> int:
     from pathlib import Path
 
     from mlperf_power_dag import cli_local
-    from mlperf_power_dag.defs.partitions import PARTITIONS
     from mlperf_power_dag.local import LocalError
+    from mlperf_power_dag.suites.spec import partitions_def
 
     try:
         sub = cli_local.register(Path(path), name, suite, rules)
@@ -567,7 +569,7 @@ def add_local(path: str, name: str, suite: str, rules: str | None) -> int:
         log.error("%s", e)
         return 2
     instance = _prepare_instance()
-    instance.add_dynamic_partitions(PARTITIONS[suite].name, [sub.key])
+    instance.add_dynamic_partitions(partitions_def(suite).name, [sub.key])
     log.info("%s %s: %s (read with the %s rules)", suite, sub.key, sub.path, sub.rules)
     outcome = _run_round(suite, sub.key)
     if outcome.status != "built":
@@ -599,16 +601,17 @@ def _problems_model():
 
 
 def _local_model(suite: str):
-    from mlperf_power_dag.schemas import LOCAL_MODELS, SUITE_MODELS
+    from mlperf_power_dag import suites
+    from mlperf_power_dag.schemas import LOCAL_MODELS
 
-    return LOCAL_MODELS[SUITE_MODELS[suite]]
+    return LOCAL_MODELS[suites.get(suite).results]
 
 
 def remove_local(name: str) -> int:
     """Drop a local submission's partition, rows and figure."""
     from mlperf_power_dag import cli_local
-    from mlperf_power_dag.defs.partitions import PARTITIONS
     from mlperf_power_dag.local import LocalError
+    from mlperf_power_dag.suites.spec import partitions_def
 
     try:
         sub = cli_local.forget(name)
@@ -616,7 +619,7 @@ def remove_local(name: str) -> int:
         log.error("%s", e)
         return 2
     instance = _prepare_instance()
-    part = PARTITIONS[sub.suite].name
+    part = partitions_def(sub.suite).name
     if instance.has_dynamic_partition(part, sub.key):
         instance.delete_dynamic_partition(part, sub.key)
     log.info("%s %s removed (partition, rows, figure)", sub.suite, sub.key)
@@ -640,7 +643,8 @@ def compare(name: str) -> int:
     return 0 if _compare_local(_prepare_instance(), name) else 1
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def build_parser(specs: tuple[SuiteSpec, ...] = SPECS) -> argparse.ArgumentParser:
+    """The command line, with one `--suite` choice per suite spec."""
     parser = argparse.ArgumentParser(prog="mlperf-power", description=__doc__)
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument(
@@ -650,7 +654,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     b = sub.add_parser(
         "build", parents=[common], help="fetch and tabulate rounds, then rebuild figures"
     )
-    b.add_argument("--suite", choices=list(SUITES), action="append")
+    b.add_argument("--suite", choices=suites.names(specs), action="append")
     b.add_argument("--round", dest="version", help="only this round, e.g. v2.1")
     b.add_argument("--no-discover", action="store_true", help="skip probing for new rounds")
     b.add_argument("--force", action="store_true", help="rebuild even what is unchanged")
@@ -676,7 +680,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )  # fmt: skip
     a.add_argument("path", help="folder (or git repository) laid out like a results repository")
     a.add_argument("--name", help="its name (partition local-<name>); default: the folder name")
-    a.add_argument("--suite", choices=list(SUITES), default="inference")
+    a.add_argument("--suite", choices=suites.names(specs), default="inference")
     a.add_argument("--rules", metavar="VERSION", help="round whose reader rules apply "
                    "(default: the newest round read from a submission tree)")  # fmt: skip
     r = sub.add_parser("remove-local", parents=[common], help="drop a local submission")
@@ -685,7 +689,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         "compare", parents=[common], help="where a local submission lands among published results"
     )
     c.add_argument("name")
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None, specs: tuple[SuiteSpec, ...] = SPECS) -> int:
+    """Run one `mlperf-power` command over the suites `specs`; returns the exit code."""
+    args = build_parser(specs).parse_args(argv)
     if args.verbose:
         settings.set_env(settings.VERBOSE_VAR, "1")
     logging.basicConfig(
@@ -699,10 +708,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     previous = signal.signal(signal.SIGTERM, _on_sigterm)
     try:
         if args.command == "build":
-            suites = args.suite or list(SUITES)
             return build(
-                suites, args.version, find_new=not args.no_discover, force=args.force,
-                jobs=args.jobs,
+                args.suite or suites.names(specs), args.version, find_new=not args.no_discover,
+                force=args.force, jobs=args.jobs, specs=specs,
             )  # fmt: skip
         if args.command == "figure":
             return figure(args.keys)
@@ -716,7 +724,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "compare":
             return compare(args.name)
         if args.command == "discover":
-            added = discover()
+            added = discover(specs=specs)
             for suite, versions in added.items():
                 print(f"{suite}: {' '.join(versions)}")
             if not added:

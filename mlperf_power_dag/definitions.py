@@ -7,25 +7,23 @@ environment is read only here, through `dg.EnvVar`, into the `mlperf_home` and `
 from __future__ import annotations
 
 import warnings
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping, Sequence
 
 import dagster as dg
 
-from mlperf_power_dag.defs.automation import (
-    automation_sensor,
-    build_sensors_and_schedules,
-    round_job_name,
-)
+from mlperf_power_dag import suites
+from mlperf_power_dag.asset_inputs import REPORT_KEY, downstream_tables
+from mlperf_power_dag.defs.automation import automation_sensor, build_sensors_and_schedules
 from mlperf_power_dag.defs.checks import crosscheck_agreement, inference_crosscheck
 from mlperf_power_dag.defs.downstream import mlperf_progress
-from mlperf_power_dag.defs.figures import figure_assets
+from mlperf_power_dag.defs.figures import FIGURES, figure_assets
 from mlperf_power_dag.defs.io import HomeDatasetIOManager, LocalDatasetIOManager, model_ref
 from mlperf_power_dag.defs.local import local_comparison
 from mlperf_power_dag.defs.metrics import METRIC_ASSETS
 from mlperf_power_dag.defs.report import report_site
 from mlperf_power_dag.defs.resources import env_resources
 from mlperf_power_dag.defs.rounds import round_assets
-from mlperf_power_dag.schemas import SUITE_MODELS, table_models
+from mlperf_power_dag.suites.spec import SuiteSpec, round_job_name
 
 DOWNSTREAM_JOB = "downstream"
 LOCAL_JOB = "local_comparison_job"
@@ -33,61 +31,82 @@ LOCAL_JOB = "local_comparison_job"
 __all__ = ["DOWNSTREAM_JOB", "LOCAL_JOB", "defs", "make_definitions", "round_job_name"]
 
 
+def downstream_assets(names: Collection[str]) -> list[dg.AssetsDefinition]:
+    """The cross-round assets (metrics, cross-check, figures, report) whose input tables all
+    belong to the suites `names`."""
+    tables = downstream_tables()
+    present = {f"{n}_results" for n in names}
+    figures = figure_assets(names)
+    others = [inference_crosscheck, *METRIC_ASSETS]
+    out = figures + [a for a in others if set(tables[a.key.to_user_string()]) <= present]
+    if len(figures) == len(FIGURES) and set(tables[REPORT_KEY]) <= present:
+        out.append(report_site)
+    return out
+
+
 def make_definitions(
     resources: Mapping[str, dg.ConfigurableResource] | None = None,
+    specs: Sequence[SuiteSpec] = suites.SPECS,
 ) -> dg.Definitions:
-    """The pipeline's definitions, with `resources` (`mlperf_home`, `git`) given or else
-    configured from the environment."""
+    """The pipeline's definitions for the suites `specs`, with `resources` (`mlperf_home`,
+    `git`) given or else configured from the environment."""
+    specs = tuple(suites.by_name(specs).values())
     res = dict(resources) if resources is not None else env_resources()
     assets: list = []
     jobs = []
-    for suite, model in SUITE_MODELS.items():
-        suite_assets = round_assets(suite, model)
+    for spec in specs:
+        suite_assets = round_assets(spec)
         assets += suite_assets
         jobs.append(
             dg.define_asset_job(
-                round_job_name(suite),
+                spec.job_name,
                 selection=dg.AssetSelection.assets(*suite_assets),
-                description=f"Fetch and tabulate one {suite} round.",
+                description=f"Fetch and tabulate one {spec.name} round.",
             )
         )
     round_selection = dg.AssetSelection.assets(*assets)
-    triggers = build_sensors_and_schedules(list(jobs), res["git"], res["mlperf_home"])
-    assets += figure_assets() + [inference_crosscheck, *METRIC_ASSETS, report_site]
-    assets.append(local_comparison)
-    local_selection = dg.AssetSelection.assets(local_comparison)
-    jobs.append(
-        dg.define_asset_job(
-            LOCAL_JOB,
-            selection=local_selection,
-            description="Compare local submission trees with the published results.",
+    triggers = build_sensors_and_schedules(list(jobs), res["git"], res["mlperf_home"], specs)
+    downstream = downstream_assets(suites.names(specs))
+    assets += downstream
+    sensors = [s for s in triggers if isinstance(s, dg.SensorDefinition)]
+    local_selection = dg.AssetSelection.assets()
+    if "inference" in suites.names(specs):  # local trees are compared with published inference
+        assets.append(local_comparison)
+        local_selection = dg.AssetSelection.assets(local_comparison)
+        jobs.append(
+            dg.define_asset_job(
+                LOCAL_JOB,
+                selection=local_selection,
+                description="Compare local submission trees with the published results.",
+            )
         )
-    )
-    jobs.append(
-        dg.define_asset_job(
-            DOWNSTREAM_JOB,
-            selection=dg.AssetSelection.all() - round_selection - local_selection,
-            description=(
-                "Cross-round metrics, checks, figures and the report over all built partitions."
-            ),
+    if downstream:
+        jobs.append(
+            dg.define_asset_job(
+                DOWNSTREAM_JOB,
+                selection=dg.AssetSelection.all() - round_selection - local_selection,
+                description=(
+                    "Cross-round metrics, checks, figures and the report over all built partitions."
+                ),
+            )
         )
-    )
+        sensors.append(automation_sensor(dg.AssetSelection.all() - round_selection))
+    checks = [crosscheck_agreement] if inference_crosscheck in downstream else []
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", dg.BetaWarning)
         assets = dg.with_source_code_references(assets)
     return dg.Definitions(
         assets=assets,
         jobs=jobs,
-        asset_checks=[crosscheck_agreement],
-        sensors=[s for s in triggers if isinstance(s, dg.SensorDefinition)]
-        + [automation_sensor(dg.AssetSelection.all() - round_selection)],
+        asset_checks=checks,
+        sensors=sensors,
         schedules=[s for s in triggers if isinstance(s, dg.ScheduleDefinition)],
         loggers={"console": dg.colored_console_logger, "mlperf_progress": mlperf_progress},
         resources={
             **res,
             "io_manager": HomeDatasetIOManager(
                 home=res["mlperf_home"],
-                tables={t: model_ref(m) for t, m in table_models().items()},
+                tables={t: model_ref(m) for t, m in suites.table_models(specs).items()},
             ),
             "local_io_manager": LocalDatasetIOManager(home=res["mlperf_home"]),
         },

@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from mlperf_power_dag import settings, versions
+from mlperf_power_dag import settings, suites, versions
 from mlperf_power_dag.rounds import load
 from mlperf_power_dag.rounds.catalog import Round
-from mlperf_power_dag.schemas import SUITE_MODELS, conform
+from mlperf_power_dag.schemas import conform
 
 Log = Callable[[str], None]
 
@@ -40,7 +40,7 @@ def reference_results(
     extra = {} if timeout_s is None else {"timeout_s": timeout_s}
     fetched = load.fetch_round(rnd, log=log, cache=cache, git_base=git_base, **extra)
     path = cache_path(rnd, fetched.commit, cache)
-    model = SUITE_MODELS[rnd.suite]
+    model = suites.get(rnd.suite).results
     if path.exists():
         try:
             return conform(model, pd.read_parquet(path))

@@ -25,10 +25,11 @@ import pandas as pd
 from upath import UPath
 
 from mlperf_power_dag import crosscheck, dataset
+from mlperf_power_dag import suites as suite_specs
 from mlperf_power_dag.asset_inputs import CROSSCHECK_KEY, FIGURE_SUITES
-from mlperf_power_dag.schemas import SUITE_MODELS, Problems
+from mlperf_power_dag.schemas import Problems
 
-SUITES = tuple(SUITE_MODELS)
+SUITES = tuple(suite_specs.names())
 
 # What each figure shows and how it is computed (two lines at most).
 CAPTIONS: dict[str, tuple[str, str]] = {
@@ -308,7 +309,7 @@ def data_summary(base: UPath) -> dict[str, Any]:
     and commit, file; the cross-check summary per round and reference."""
     man = _manifest(base).get("tables", {})
     suites: dict[str, list[dict[str, Any]]] = {}
-    for suite, model in SUITE_MODELS.items():
+    for suite, model in ((s.name, s.results) for s in suite_specs.SPECS):
         table = f"{suite}_results"
         rounds = man.get(table, {}).get("rounds", {})
         keys = sorted(set(rounds) | set(dataset.list_partitions(base, table)))

@@ -182,22 +182,6 @@ def empty(model: type[pa.DataFrameModel]) -> pd.DataFrame:
     return model.validate(pd.DataFrame({c: pd.Series(dtype="object") for c in columns(model)}))
 
 
-SUITE_MODELS: dict[str, type[pa.DataFrameModel]] = {
-    "inference": InferenceResults,
-    "tiny": TinyResults,
-    "training": TrainingResults,
-}
-
-
-def table_models() -> dict[str, type[pa.DataFrameModel]]:
-    """Every per-round table of the dataset and its pandera model."""
-    out: dict[str, type[pa.DataFrameModel]] = {}
-    for suite, model in SUITE_MODELS.items():
-        out[f"{suite}_results"] = model
-        out[f"{suite}_problems"] = Problems
-    return out
-
-
 def conform(model: type[pa.DataFrameModel], df: pd.DataFrame) -> pd.DataFrame:
     """`df` with the model's columns in order and its types: as is when it already has them
     (a table read back from the dataset), else coerced and validated."""

@@ -19,6 +19,7 @@ TIDY_SOURCES = (
     "tables.py",
     "schemas.py",
     "rounds/sources.py",
+    "suites",
     "rounds/catalog.py",
     "benchmark_ids.py",
     "dataset.py",

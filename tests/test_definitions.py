@@ -6,7 +6,7 @@ import dagster as dg
 
 from mlperf_power_dag.asset_inputs import downstream_tables
 from mlperf_power_dag.definitions import DOWNSTREAM_JOB, make_definitions
-from mlperf_power_dag.schemas import table_models
+from mlperf_power_dag.suites import table_models
 
 
 def test_downstream_inputs_match_the_asset_graph():

@@ -4,8 +4,7 @@ from pathlib import Path
 
 import dagster as dg
 
-from mlperf_power_dag import local, settings
-from mlperf_power_dag.defs.partitions import PARTITIONS
+from mlperf_power_dag import local, settings, suites
 from mlperf_power_dag.defs.resources import (
     GitSource,
     MlperfHome,
@@ -15,12 +14,9 @@ from mlperf_power_dag.defs.resources import (
 )
 from mlperf_power_dag.rounds import discovery, download, registry
 from mlperf_power_dag.rounds.download import FetchError
+from mlperf_power_dag.suites.spec import SuiteSpec, partitions_def, round_job_name
 
-SUITES = tuple(PARTITIONS)
-
-
-def round_job_name(suite: str) -> str:
-    return f"{suite}_round"
+SUITES = tuple(suites.names())
 
 
 def default_status() -> dg.DefaultSensorStatus:
@@ -37,14 +33,15 @@ def pending_rounds(
     log=None,
     git_base: str | None = None,
     home: Path | None = None,
+    specs: tuple[SuiteSpec, ...] = suites.SPECS,
 ) -> dict[str, list[str]]:
     """Per suite: known or newly discovered rounds that are not partitions yet (probing
     repositories under `git_base`, recording what is found in `home`; defaults from the
     environment)."""
     git_base = git_base or settings.git_base()
     out: dict[str, list[str]] = {}
-    for suite in SUITES:
-        part = PARTITIONS[suite].name
+    for suite in suites.names(specs):
+        part = partitions_def(suite).name
         keys = set(instance.get_dynamic_partitions(part))
         known = {r.version for r in registry.all_rounds(suite, home)} | keys
         try:
@@ -77,7 +74,10 @@ def _round_requests(suite: str, versions: list[str], why: str) -> list[dg.RunReq
 
 
 def build_sensors_and_schedules(
-    jobs: list, git: GitSource | None = None, home: MlperfHome | None = None
+    jobs: list,
+    git: GitSource | None = None,
+    home: MlperfHome | None = None,
+    specs: tuple[SuiteSpec, ...] = suites.SPECS,
 ) -> list:
     """The discovery sensor and the daily refresh schedule over the per-suite round jobs,
     probing and fetching through `git` and recording in `home` (defaults: the environment)."""
@@ -99,12 +99,14 @@ def build_sensors_and_schedules(
     )
     def new_rounds_sensor(context: dg.SensorEvaluationContext):
         base, root = _where()
-        pending = pending_rounds(context.instance, log=context.log.info, git_base=base, home=root)
+        pending = pending_rounds(
+            context.instance, log=context.log.info, git_base=base, home=root, specs=specs
+        )
         if not pending:
             return dg.SkipReason("no new rounds")
         requests, added = [], []
         for suite, versions in pending.items():
-            added.append(PARTITIONS[suite].build_add_request(versions))
+            added.append(partitions_def(suite).build_add_request(versions))
             requests += _round_requests(suite, versions, "new")
             context.log.info(f"{suite}: adding {versions}")
         return dg.SensorResult(run_requests=requests, dynamic_partitions_requests=added)
@@ -132,7 +134,8 @@ def build_sensors_and_schedules(
 
         return _refresh
 
-    schedules = [refresh_schedule(suite, job) for suite, job in zip(SUITES, jobs, strict=True)]
+    names = suites.names(specs)
+    schedules = [refresh_schedule(suite, job) for suite, job in zip(names, jobs, strict=True)]
     return [new_rounds_sensor, *schedules]
 
 
@@ -161,7 +164,7 @@ def changed_round_requests(
     git_base = git_base or settings.git_base()
     out = []
     for suite in suites:
-        for v in instance.get_dynamic_partitions(PARTITIONS[suite].name):
+        for v in instance.get_dynamic_partitions(partitions_def(suite).name):
             if local.is_local(v):  # a local tree: rebuilt by add-local, not by the schedule
                 continue
             rnd = registry.round_for(suite, v, home)

@@ -15,7 +15,11 @@ import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 import pydantic  # noqa: E402
 
-from mlperf_power_dag.asset_inputs import FIGURE_SUITES, figure_tables  # noqa: E402
+from mlperf_power_dag.asset_inputs import (  # noqa: E402
+    FIGURE_EXTRA_TABLES,
+    FIGURE_SUITES,
+    figure_tables,
+)
 from mlperf_power_dag.buildstate import FINGERPRINT_KEY  # noqa: E402
 from mlperf_power_dag.defs.automation import DOWNSTREAM  # noqa: E402
 from mlperf_power_dag.defs.fingerprint import current_fingerprint  # noqa: E402
@@ -36,6 +40,7 @@ from mlperf_power_dag.figures import (  # noqa: E402
 )
 from mlperf_power_dag.schemas import (  # noqa: E402
     InferenceResults,
+    Problems,
     TinyResults,
     TrainingResults,
     conform,
@@ -184,6 +189,13 @@ def typed(table: str, df: pd.DataFrame | None) -> pd.DataFrame:
     return conform(model, df)
 
 
+def problems_table(df: pd.DataFrame | None) -> pd.DataFrame | None:
+    """A loaded problems table re-validated; None when it was never built."""
+    if df is None or len(df.columns) == 0:
+        return None
+    return conform(Problems, df)
+
+
 def provenance(frames: typing.Iterable[pd.DataFrame]) -> pd.DataFrame:
     """Round, source path, repository and commit of every result in the input tables."""
     cols = links.SOURCE_COLUMNS
@@ -196,6 +208,8 @@ def provenance(frames: typing.Iterable[pd.DataFrame]) -> pd.DataFrame:
 def figure_asset(spec: FigureSpec) -> dg.AssetsDefinition:
     cfg_cls = config_class(spec)
     ins = {f"{t}_results": dg.AssetIn(f"{t}_results") for t in spec.tables}
+    extra_tables = FIGURE_EXTRA_TABLES.get(spec.key, {})
+    ins.update({table: dg.AssetIn(table) for table in extra_tables.values()})
 
     @dg.asset(
         name=spec.key,
@@ -222,6 +236,7 @@ def figure_asset(spec: FigureSpec) -> dg.AssetsDefinition:
             context.log.warning(f"{spec.key}: skipped, no rows in {names} (build that suite first)")
             return
         extra = {t: (None if frames[t].empty else frames[t]) for t in spec.tables[1:]}
+        extra.update({kw: problems_table(tables.get(t)) for kw, t in extra_tables.items()})
         data = spec.build(frames[spec.tables[0]], params, **extra)
         fig = spec.render(data)
         try:
@@ -257,5 +272,8 @@ def figure_asset(spec: FigureSpec) -> dg.AssetsDefinition:
     return _figure
 
 
-def figure_assets() -> list[dg.AssetsDefinition]:
-    return [figure_asset(spec) for spec in FIGURES]
+def figure_assets(suites: typing.Collection[str] | None = None) -> list[dg.AssetsDefinition]:
+    """One asset per figure whose input tables all belong to `suites` (default: every figure)."""
+    return [
+        figure_asset(spec) for spec in FIGURES if suites is None or set(spec.tables) <= set(suites)
+    ]

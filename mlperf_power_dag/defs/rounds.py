@@ -1,6 +1,7 @@
 """Per-suite raw and tidy round assets, built by one factory."""
 
 import warnings
+from pathlib import Path
 
 import dagster as dg
 import pandas as pd
@@ -9,11 +10,12 @@ from dagster_pandera import pandera_schema_to_dagster_type
 
 from mlperf_power_dag import local, table_checks, versions
 from mlperf_power_dag.defs.io import SCHEMA_KEY, model_ref
-from mlperf_power_dag.defs.partitions import PARTITIONS
 from mlperf_power_dag.defs.resources import GitSource, MlperfHome
 from mlperf_power_dag.rounds import catalog, load, registry
-from mlperf_power_dag.rounds.sources import source_format
+from mlperf_power_dag.rounds.catalog import Round
+from mlperf_power_dag.rounds.download import FetchError
 from mlperf_power_dag.schemas import LOCAL_MODELS, Problems
+from mlperf_power_dag.suites import SuiteSpec
 
 warnings.filterwarnings("ignore", category=dg.BetaWarning, module=__name__)
 
@@ -32,7 +34,9 @@ def round_table_type(model: type[pa.DataFrameModel]) -> dg.DagsterType:
     """The Dagster type of a suite's results: frames of published rounds are checked against
     `model`, frames of a local submission (round `local-<name>`) against its local variant."""
     published = dagster_type(model)
-    mine = LOCAL_MODELS[model]
+    mine = LOCAL_MODELS.get(model)
+    if mine is None:  # a suite without local submissions
+        return published
 
     def check(context, value) -> dg.TypeCheck:
         rounds = value["round"].astype(str) if isinstance(value, pd.DataFrame) else None
@@ -60,12 +64,14 @@ def _md_counts(counts: dict[str, int]) -> str:
     return f"| kind | count |\n|---|---|\n{rows}"
 
 
-def round_assets(suite: str, model: type[pa.DataFrameModel]) -> list[dg.AssetsDefinition]:
+def round_assets(spec: SuiteSpec) -> list[dg.AssetsDefinition]:
     """`<suite>_raw` (sparse git fetch) and `<suite>_results` + `<suite>_problems` (tables)."""
-    partitions = PARTITIONS[suite]
-    raw_key = f"{suite}_raw"
-    results_key = f"{suite}_results"
-    problems_key = f"{suite}_problems"
+    suite, model = spec.name, spec.results
+    partitions = spec.partitions
+    raw_key = spec.raw_key
+    results_key = spec.results_table
+    problems_key = spec.problems_table
+    problems_type = ProblemsType if spec.problems is Problems else dagster_type(spec.problems)
     results_type = round_table_type(model)
     code_version = versions.tidy_code_version()
     results_asset = dg.AssetKey(results_key)
@@ -110,6 +116,7 @@ def round_assets(suite: str, model: type[pa.DataFrameModel]) -> list[dg.AssetsDe
             cache=mlperf_home.cache_dir(),
             git_base=git.base_url(),
             timeout_s=git.timeout_s,
+            fmt=spec.source(rnd.source),
         )
         return dg.MaterializeResult(
             metadata={
@@ -144,11 +151,11 @@ def round_assets(suite: str, model: type[pa.DataFrameModel]) -> list[dg.AssetsDe
                 kinds={"parquet", "pandas"},
             ),
             problems_key: dg.AssetOut(
-                dagster_type=ProblemsType,
+                dagster_type=problems_type,
                 code_version=code_version,
                 metadata={
-                    SCHEMA_KEY: model_ref(Problems),
-                    "dagster/column_schema": ProblemsType.metadata["schema"].schema,
+                    SCHEMA_KEY: model_ref(spec.problems),
+                    "dagster/column_schema": problems_type.metadata["schema"].schema,
                 },
                 description=f"Results and files of a {suite} round skipped or flagged, and why.",
                 kinds={"parquet", "pandas"},
@@ -160,7 +167,7 @@ def round_assets(suite: str, model: type[pa.DataFrameModel]) -> list[dg.AssetsDe
         if local.is_local(key):
             sub = local.lookup(mlperf_home.root(), key)
             root, commit = local.snapshot(sub)
-            read = source_format(suite, catalog.TREE).read
+            read = spec.source(catalog.TREE).read
             table = read(root, sub.rules, f"local/{sub.name}", local.READER_COMMIT,
                          log=context.log.info)  # fmt: skip
             if table.results.empty:
@@ -169,14 +176,15 @@ def round_assets(suite: str, model: type[pa.DataFrameModel]) -> list[dg.AssetsDe
                     f"problems: {table.problems['kind'].value_counts().to_dict()}"
                 )
             mine, theirs = local.as_local(table.results, table.problems, sub, commit)
-            rnd = catalog.Round(suite, key, None, owner="local", repo=sub.name)
+            rnd = Round(suite, key, None, owner="local", repo=sub.name)
             source = "local"
             results = LOCAL_MODELS[model].validate(mine)
-            problems = Problems.validate(theirs)
+            problems = spec.problems.validate(theirs)
         else:
             rnd = registry.round_for(suite, key, mlperf_home.root())
-            root, commit = load.cached_checkout(rnd, mlperf_home.cache_dir())
-            table = load.read_checkout(rnd, root, commit, log=context.log.info)
+            fmt = spec.source(rnd.source)
+            root, commit = raw_checkout(context, raw_key, rnd)
+            table = load.read_checkout(rnd, root, commit, log=context.log.info, fmt=fmt)
             if table.results.empty:
                 raise load.EmptyRoundError(
                     f"{suite} {rnd.version}: no results found in {rnd.slug}@{commit[:12]} "
@@ -186,7 +194,7 @@ def round_assets(suite: str, model: type[pa.DataFrameModel]) -> list[dg.AssetsDe
                 )
             source = rnd.source
             results = model.validate(table.results)
-            problems = Problems.validate(table.problems)
+            problems = spec.problems.validate(table.problems)
         counts = problems.groupby(["severity", "kind"]).size()
         count_map = {f"{s}:{k}": int(n) for (s, k), n in counts.items()}
         context.log.info(
@@ -243,6 +251,22 @@ def round_assets(suite: str, model: type[pa.DataFrameModel]) -> list[dg.AssetsDe
             )
 
     return [raw, tidy]
+
+
+def raw_checkout(context: dg.AssetExecutionContext, raw_key: str, rnd: Round) -> tuple[Path, str]:
+    """(folder, commit) of a round's checkout, as its raw asset last recorded it (the
+    folder's fetch stamp names the commit of the files there); FetchError if there is none."""
+    records = context.instance.fetch_materializations(
+        dg.AssetRecordsFilter(asset_key=dg.AssetKey(raw_key), asset_partitions=[rnd.version]),
+        limit=1,
+    ).records
+    mat = records[0].asset_materialization if records else None
+    path = mat.metadata.get("path") if mat else None
+    if path is None:
+        raise FetchError(
+            f"{rnd.suite} {rnd.version}: {raw_key} was never materialized; materialize it first"
+        )
+    return load.checkout_commit(rnd, Path(getattr(path, "path", path)))
 
 
 def _previous(context: dg.AssetExecutionContext, key: dg.AssetKey, version: str) -> dict | None:

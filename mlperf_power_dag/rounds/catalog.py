@@ -5,8 +5,6 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-SUITES = ("inference", "tiny", "training")
-
 # Source kinds: the MLCommons submission tree, the aggregated CMX results
 # (mlcommons/cm4mlperf-results), or a published summary_results.json.
 TREE, CMX, SUMMARY = "tree", "cmx", "summary"
@@ -79,6 +77,7 @@ TRAINING = [
 ]
 
 CATALOG: dict[str, list[Round]] = {"inference": INFERENCE, "tiny": TINY, "training": TRAINING}
+SUITES = tuple(CATALOG)  # suites with rounds in the catalog
 
 
 def rounds(suite: str) -> list[Round]:

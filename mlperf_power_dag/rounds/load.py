@@ -10,7 +10,7 @@ from mlperf_power_dag import settings
 from mlperf_power_dag.rounds import download
 from mlperf_power_dag.rounds.catalog import Round
 from mlperf_power_dag.rounds.download import FetchError, FetchResult
-from mlperf_power_dag.rounds.sources import source_format
+from mlperf_power_dag.rounds.sources import SourceFormat, source_format
 from mlperf_power_dag.tables import RoundTable
 
 Log = Callable[[str], None]
@@ -20,9 +20,12 @@ class EmptyRoundError(RuntimeError):
     """A round's files yielded no results at all (a changed layout, an empty repository)."""
 
 
-def round_checkout_dir(rnd: Round, cache: Path | None = None) -> Path:
-    """The cache folder of a round's files (`cache` default: `$MLPERF_POWER_HOME/cache`)."""
-    fmt = source_format(rnd.suite, rnd.source)
+def round_checkout_dir(
+    rnd: Round, cache: Path | None = None, fmt: SourceFormat | None = None
+) -> Path:
+    """The cache folder of a round's files (`cache` default: `$MLPERF_POWER_HOME/cache`;
+    `fmt` default: the format the round's suite declares for its source kind)."""
+    fmt = fmt or source_format(rnd.suite, rnd.source)
     return download.checkout_dir(
         cache or settings.cache_dir(), rnd.owner, rnd.repo_name, fmt.patterns, rnd.ref
     )
@@ -35,18 +38,21 @@ def fetch_round(
     cache: Path | None = None,
     git_base: str | None = None,
     timeout_s: int = download.GIT_TIMEOUT_S,
+    fmt: SourceFormat | None = None,
 ) -> FetchResult:
     """Fetch (or confirm the cache of) the files of `rnd` its reader needs, from repositories
     under `git_base` (default `$MLPERF_POWER_GIT_BASE`)."""
-    fmt = source_format(rnd.suite, rnd.source)
+    fmt = fmt or source_format(rnd.suite, rnd.source)
     url = download.repo_url(git_base or settings.git_base(), rnd.owner, rnd.repo_name)
-    dest = round_checkout_dir(rnd, cache)
+    dest = round_checkout_dir(rnd, cache, fmt)
     return download.fetch(url, rnd.ref, fmt.patterns, dest, log=log, timeout_s=timeout_s)
 
 
-def cached_checkout(rnd: Round, cache: Path | None = None) -> tuple[Path, str]:
+def cached_checkout(
+    rnd: Round, cache: Path | None = None, fmt: SourceFormat | None = None
+) -> tuple[Path, str]:
     """(checkout folder, commit) of a round fetched before; FetchError if it never was."""
-    dest = round_checkout_dir(rnd, cache)
+    dest = round_checkout_dir(rnd, cache, fmt)
     return checkout_commit(rnd, dest)
 
 
@@ -66,7 +72,13 @@ def read_round(rnd: Round, log: Log | None = None, cache: Path | None = None) ->
     return read_checkout(rnd, root, commit, log=log)
 
 
-def read_checkout(rnd: Round, root: Path, commit: str, log: Log | None = None) -> RoundTable:
+def read_checkout(
+    rnd: Round,
+    root: Path,
+    commit: str,
+    log: Log | None = None,
+    fmt: SourceFormat | None = None,
+) -> RoundTable:
     """Read the checkout of `rnd` at `root` (fetched at `commit`) into its table and problems."""
-    fmt = source_format(rnd.suite, rnd.source)
+    fmt = fmt or source_format(rnd.suite, rnd.source)
     return fmt.read(root, rnd.version, rnd.slug, commit, log=log)

@@ -121,7 +121,7 @@ def record(found: list[Round], home: Path | None = None) -> None:
 def all_rounds(suite: str, home: Path | None = None) -> list[Round]:
     """Catalog and discovered rounds of a suite, oldest first."""
     by_v = {r.version: r for r in discovered(suite, home)}
-    by_v.update({r.version: r for r in catalog.rounds(suite)})
+    by_v.update({r.version: r for r in catalog.CATALOG.get(suite, [])})
     return sorted(by_v.values(), key=lambda r: r.sort_key)
 
 

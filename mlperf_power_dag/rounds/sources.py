@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from pathlib import Path
+from typing import TYPE_CHECKING
 
-from mlperf_power_dag.rounds.catalog import CMX, SUMMARY, TREE
 from mlperf_power_dag.tables import RoundTable
+
+if TYPE_CHECKING:
+    from mlperf_power_dag.suites.spec import SuiteSpec
 
 Reader = Callable[..., RoundTable]
 
@@ -20,31 +22,12 @@ class SourceFormat:
     read: Reader  # read(root, version, source_repo, commit, log=None) -> RoundTable
 
 
-def source_format(suite: str, kind: str) -> SourceFormat:
-    """The format for `suite` data of source kind `kind` (tree, cmx, summary)."""
-    if suite == "inference" and kind == TREE:
-        from mlperf_power_dag.readers import inference_tree as m
+def source_format(suite: str, kind: str, specs: Iterable[SuiteSpec] | None = None) -> SourceFormat:
+    """The format for `suite` data of source kind `kind` (tree, cmx, summary), as the suite's
+    spec declares it (`specs` default: the pipeline's suites)."""
+    from mlperf_power_dag import suites
 
-        return SourceFormat(tuple(m.SPARSE_PATTERNS), m.read_tree_round)
-    if suite == "inference" and kind == CMX:
-        from mlperf_power_dag.readers import inference_cmx as m
-
-        return SourceFormat(tuple(m.SPARSE_PATTERNS), m.read_cmx_round)
-    if suite == "inference" and kind == SUMMARY:
-        from mlperf_power_dag.readers import inference_summary as m
-
-        def read(root: Path, version: str, source_repo: str, commit: str, log=None):
-            return m.read_summary_round(
-                root / "summary_results.json", version, source_repo, commit, log=log
-            )
-
-        return SourceFormat(tuple(m.SUMMARY_PATTERNS), read)
-    if suite == "tiny" and kind == TREE:
-        from mlperf_power_dag.readers import tiny as m
-
-        return SourceFormat(tuple(m.SPARSE_PATTERNS), m.read_tiny_round)
-    if suite == "training" and kind == TREE:
-        from mlperf_power_dag.readers import training as m
-
-        return SourceFormat(tuple(m.SPARSE_PATTERNS), m.read_training_round)
+    for spec in suites.SPECS if specs is None else specs:
+        if spec.name == suite:
+            return spec.source(kind)
     raise ValueError(f"no reader for {suite} results of source kind {kind!r}")
