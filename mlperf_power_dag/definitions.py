@@ -19,6 +19,13 @@ from mlperf_power_dag.defs.io import DatasetIOManager, model_ref
 from mlperf_power_dag.defs.metrics import METRIC_ASSETS
 from mlperf_power_dag.defs.report import report_site
 from mlperf_power_dag.defs.rounds import round_assets
+from mlperf_power_dag.defs.service import (
+    DOWNSTREAM_STAGE,
+    ROUND_STAGE,
+    FRESHNESS_CHECKS,
+    STAGE_TAG,
+    service_definitions,
+)
 from mlperf_power_dag.schemas import SUITE_MODELS, table_models
 
 DOWNSTREAM_JOB = "downstream"
@@ -36,6 +43,7 @@ def make_definitions() -> dg.Definitions:
                 round_job_name(suite),
                 selection=dg.AssetSelection.assets(*suite_assets),
                 description=f"Fetch and tabulate one {suite} round.",
+                tags={STAGE_TAG: ROUND_STAGE},
             )
         )
     round_selection = dg.AssetSelection.assets(*assets)
@@ -44,16 +52,18 @@ def make_definitions() -> dg.Definitions:
     jobs.append(
         dg.define_asset_job(
             DOWNSTREAM_JOB,
-            selection=dg.AssetSelection.all() - round_selection,
+            # the freshness checks run on their own schedule (defs/freshness.py)
+            selection=dg.AssetSelection.all() - round_selection - FRESHNESS_CHECKS,
             description=(
                 "Cross-round metrics, checks, figures and the report over all built partitions."
             ),
+            tags={STAGE_TAG: DOWNSTREAM_STAGE},
         )
     )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", dg.BetaWarning)
         assets = dg.with_source_code_references(assets)
-    return dg.Definitions(
+    core = dg.Definitions(
         assets=assets,
         jobs=jobs,
         asset_checks=[crosscheck_agreement],
@@ -69,6 +79,7 @@ def make_definitions() -> dg.Definitions:
             )
         },
     )
+    return dg.Definitions.merge(core, service_definitions())
 
 
 defs = make_definitions()

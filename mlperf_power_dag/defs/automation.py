@@ -4,7 +4,7 @@ import os
 
 import dagster as dg
 
-from mlperf_power_dag import discovery, download, registry, settings
+from mlperf_power_dag import discovery, download, freshness, registry, settings
 from mlperf_power_dag.defs.partitions import PARTITIONS
 from mlperf_power_dag.download import FetchError
 
@@ -29,6 +29,7 @@ def default_status() -> dg.DefaultSensorStatus:
 def pending_rounds(instance: dg.DagsterInstance, log=None) -> dict[str, list[str]]:
     """Per suite: known or newly discovered rounds that are not partitions yet."""
     out: dict[str, list[str]] = {}
+    failed = False
     for suite in SUITES:
         part = PARTITIONS[suite].name
         keys = set(instance.get_dynamic_partitions(part))
@@ -39,6 +40,7 @@ def pending_rounds(instance: dg.DagsterInstance, log=None) -> dict[str, list[str
             if log:
                 log(f"{suite}: discovery failed: {e}")
             found = []
+            failed = True
         if found:
             registry.record(found)
         new = sorted(
@@ -47,6 +49,8 @@ def pending_rounds(instance: dg.DagsterInstance, log=None) -> dict[str, list[str
         )
         if new:
             out[suite] = new
+    if not failed:  # the freshness check on the report reads this
+        freshness.record_discovery(settings.discovery_state_path())
     return out
 
 
@@ -149,6 +153,7 @@ def automation_sensor(target: dg.AssetSelection) -> dg.AutomationConditionSensor
         default_status=default_status(),
         minimum_interval_seconds=30,
         description="Rebuilds metrics and figures after any round partition changes.",
+        run_tags={"mlperf/stage": "downstream"},  # the run queue's limit (deploy/dagster.yaml)
     )
 
 

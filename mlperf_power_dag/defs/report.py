@@ -8,6 +8,7 @@ from mlperf_power_dag.buildstate import FINGERPRINT_KEY
 from mlperf_power_dag.catalog import SUITES
 from mlperf_power_dag.defs.automation import DOWNSTREAM
 from mlperf_power_dag.defs.fingerprint import current_fingerprint
+from mlperf_power_dag.defs.freshness import freshness_states
 
 
 @dg.asset(
@@ -29,6 +30,7 @@ def report_site(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
         settings.dataset_dir(),
         link_base=settings.link_base(),
         known_rounds={s: [r.version for r in registry.all_rounds(s)] for s in SUITES},
+        freshness=freshness_states(context.instance, assets=list(FIGURE_SUITES)),
     )
     context.log.info(f"report: {index}")
     return dg.MaterializeResult(

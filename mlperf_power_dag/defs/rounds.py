@@ -6,9 +6,10 @@ import dagster as dg
 import pandera.pandas as pa
 from dagster_pandera import pandera_schema_to_dagster_type
 
-from mlperf_power_dag import registry, rounds_io, table_checks, versions
+from mlperf_power_dag import registry, rounds_io, settings, table_checks, transient, versions
 from mlperf_power_dag.defs.io import SCHEMA_KEY, model_ref
 from mlperf_power_dag.defs.partitions import PARTITIONS
+from mlperf_power_dag.download import FetchError
 from mlperf_power_dag.schemas import Problems
 
 warnings.filterwarnings("ignore", category=dg.BetaWarning, module=__name__)
@@ -64,7 +65,12 @@ def round_assets(suite: str, model: type[pa.DataFrameModel]) -> list[dg.AssetsDe
     )
     def raw(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
         rnd = registry.round_for(suite, context.partition_key)
-        fetched = rounds_io.fetch_round(rnd, log=context.log.info)
+        try:
+            fetched = rounds_io.fetch_round(rnd, log=context.log.info)
+        except FetchError as e:  # the network: retried in the same run; anything else fails it
+            if settings.fetch_retries() and transient.is_transient(str(e)):
+                raise dg.RetryRequested(settings.fetch_retries(), transient.RETRY_WAIT_S) from e
+            raise
         return dg.MaterializeResult(
             metadata={
                 "url": fetched.url,
