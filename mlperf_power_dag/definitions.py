@@ -21,8 +21,8 @@ from mlperf_power_dag.defs.report import report_site
 from mlperf_power_dag.defs.rounds import round_assets
 from mlperf_power_dag.defs.service import (
     DOWNSTREAM_STAGE,
-    ROUND_STAGE,
     FRESHNESS_CHECKS,
+    ROUND_STAGE,
     STAGE_TAG,
     service_definitions,
 )

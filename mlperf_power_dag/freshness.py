@@ -10,6 +10,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from mlperf_power_dag import catalog, discovery, download
+from mlperf_power_dag.download import FetchError
+
 MAX_DISCOVERY_AGE = dt.timedelta(days=2)
 FIGURE_CHECK = "built_after_newest_round"
 DISCOVERY_CHECK = "discovery_recent"
@@ -62,6 +65,16 @@ def figure_state(
         True,
         f"built {_when(built_at)}, after the newest round ({table}, {_when(newest)})",
     )
+
+
+def check_reachable(suite: str, base: str) -> None:
+    """Raise FetchError unless the suite's newest catalog repository answers at `base`: a probe
+    that finds no new round only counts as a successful discovery if the host was reachable."""
+    newest = catalog.rounds(suite)[-1]
+    url = download.repo_url(base, newest.owner, newest.repo_name)
+    probe = discovery.probe(url, newest.version)
+    if not probe.exists:
+        raise FetchError(probe.error or f"{download.redact(url)} did not answer")
 
 
 def record_discovery(path: Path, when: dt.datetime | None = None) -> None:

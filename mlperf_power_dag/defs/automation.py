@@ -36,6 +36,8 @@ def pending_rounds(instance: dg.DagsterInstance, log=None) -> dict[str, list[str
         known = {r.version for r in registry.all_rounds(suite)} | keys
         try:
             found = discovery.discover(suite, known, settings.git_base(), log=log)
+            if not found:  # "nothing new" is a success only if the host answered
+                freshness.check_reachable(suite, settings.git_base())
         except Exception as e:  # one suite's probe failing must not stop the others
             if log:
                 log(f"{suite}: discovery failed: {e}")
