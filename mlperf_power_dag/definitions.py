@@ -23,6 +23,13 @@ from mlperf_power_dag.defs.metrics import METRIC_ASSETS
 from mlperf_power_dag.defs.report import report_site
 from mlperf_power_dag.defs.resources import env_resources
 from mlperf_power_dag.defs.rounds import round_assets
+from mlperf_power_dag.defs.service import (
+    DOWNSTREAM_STAGE,
+    FRESHNESS_CHECKS,
+    ROUND_STAGE,
+    STAGE_TAG,
+    service_definitions,
+)
 from mlperf_power_dag.suites.spec import SuiteSpec, round_job_name
 
 DOWNSTREAM_JOB = "downstream"
@@ -62,6 +69,7 @@ def make_definitions(
                 spec.job_name,
                 selection=dg.AssetSelection.assets(*suite_assets),
                 description=f"Fetch and tabulate one {spec.name} round.",
+                tags={STAGE_TAG: ROUND_STAGE},
             )
         )
     round_selection = dg.AssetSelection.assets(*assets)
@@ -78,16 +86,22 @@ def make_definitions(
                 LOCAL_JOB,
                 selection=local_selection,
                 description="Compare local submission trees with the published results.",
+                tags={STAGE_TAG: DOWNSTREAM_STAGE},
             )
         )
     if downstream:
         jobs.append(
             dg.define_asset_job(
                 DOWNSTREAM_JOB,
-                selection=dg.AssetSelection.all() - round_selection - local_selection,
+                # the freshness checks run on their own schedule (defs/freshness.py)
+                selection=dg.AssetSelection.all()
+                - round_selection
+                - local_selection
+                - FRESHNESS_CHECKS,
                 description=(
                     "Cross-round metrics, checks, figures and the report over all built partitions."
                 ),
+                tags={STAGE_TAG: DOWNSTREAM_STAGE},
             )
         )
         sensors.append(automation_sensor(dg.AssetSelection.all() - round_selection))
@@ -95,7 +109,7 @@ def make_definitions(
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", dg.BetaWarning)
         assets = dg.with_source_code_references(assets)
-    return dg.Definitions(
+    core = dg.Definitions(
         assets=assets,
         jobs=jobs,
         asset_checks=checks,
@@ -111,6 +125,9 @@ def make_definitions(
             "local_io_manager": LocalDatasetIOManager(home=res["mlperf_home"]),
         },
     )
+    if report_site not in downstream:  # the service's checks watch every figure
+        return core
+    return dg.Definitions.merge(core, service_definitions())
 
 
 @dg.definitions

@@ -27,6 +27,8 @@ from upath import UPath
 from mlperf_power_dag import crosscheck, dataset
 from mlperf_power_dag import suites as suite_specs
 from mlperf_power_dag.asset_inputs import CROSSCHECK_KEY, FIGURE_SUITES
+from mlperf_power_dag.freshness import FreshnessState
+from mlperf_power_dag.freshness import html_section as freshness_section
 from mlperf_power_dag.schemas import Problems
 
 SUITES = tuple(suite_specs.names())
@@ -172,6 +174,7 @@ table { border-collapse: collapse; font-size: .9rem; margin: .5rem 0; }
 th, td { border: 1px solid var(--line); padding: .2rem .45rem; text-align: left;
   vertical-align: top; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; }
+td.stale { color: #b00020; font-weight: bold; }
 code { font-size: .85em; word-break: break-all; }
 a { color: #0b57d0; }
 @media (max-width: 40rem) { body { font-size: 15px; } h1 { font-size: 1.25rem; } }
@@ -464,11 +467,13 @@ def build_report(
     link_base: str = "https://github.com",
     built_at: dt.datetime | None = None,
     known_rounds: Mapping[str, Sequence[str]] | None = None,
+    freshness: Sequence[FreshnessState] | None = None,
 ) -> Path:
     """Write the site (index.html, data.html, style.css, figures/*.csv) into out_dir from the
     figure outputs in figures_dir and the dataset at dataset_base; returns index.html.
     `known_rounds` (suite -> versions in the catalog or found by discovery) lets the page name
-    the rounds that are known but not built yet."""
+    the rounds that are known but not built yet; `freshness` (the freshness checks at build
+    time) adds a section to data.html."""
     site = Path(out_dir)
     site.mkdir(parents=True, exist_ok=True)
     figures = Path(figures_dir)
@@ -507,12 +512,16 @@ def build_report(
     data_nav = "".join(f'<li><a href="#{s}">{s.capitalize()}</a></li>' for s in SUITES)
     data_nav = '<li><a href="index.html">Figures</a></li>' + data_nav
     data_nav += '<li><a href="#crosscheck">Cross-check</a></li>'
+    data_body = _data_body(summary, base, site, link_base.rstrip("/"))
+    if freshness is not None:
+        data_nav += '<li><a href="#freshness">Freshness</a></li>'
+        data_body += "\n" + freshness_section(freshness)
     (site / "data.html").write_text(
         PAGE.substitute(
             title="MLPerf Power: the data",
             meta=_e(f"Built {when.isoformat()} from {covered}."),
             nav=data_nav,
-            body=_data_body(summary, base, site, link_base.rstrip("/")),
+            body=data_body,
             footer=_e(footer),
         )
     )
@@ -523,6 +532,7 @@ def build_report(
                 "rounds": rounds,
                 "not_built": pending,
                 "figures": infos,
+                **({"freshness": [f.to_json() for f in freshness]} if freshness else {}),
             },
             indent=1,
         )

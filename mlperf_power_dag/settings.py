@@ -146,3 +146,45 @@ def input_limits() -> str:
     """Overrides of the caps on input files (`mlperf_power_dag.limits`):
     `MLPERF_POWER_LIMITS`, e.g. `spl=512M,loadgen_detail.line=16M`; empty for the defaults."""
     return os.environ.get("MLPERF_POWER_LIMITS", "").strip()
+
+
+# Running as a service (deploy/): alerts, freshness, executor.
+
+DEFAULT_WEBSERVER_URL = "http://localhost:3000"
+
+
+def alert_log_path() -> Path:
+    """File the run-failure alerts are appended to, one JSON object a line:
+    `MLPERF_POWER_ALERT_LOG`, default `$MLPERF_POWER_HOME/alerts.log`."""
+    return Path(os.environ.get("MLPERF_POWER_ALERT_LOG") or home() / "alerts.log").absolute()
+
+
+def alert_webhook_url() -> str | None:
+    """URL each alert is also POSTed to as JSON (`MLPERF_POWER_ALERT_WEBHOOK`), or None."""
+    return os.environ.get("MLPERF_POWER_ALERT_WEBHOOK") or None
+
+
+def webserver_url() -> str:
+    """Base URL of the Dagster UI for run links in alerts (`MLPERF_POWER_WEBSERVER_URL`)."""
+    return os.environ.get("MLPERF_POWER_WEBSERVER_URL", DEFAULT_WEBSERVER_URL).rstrip("/")
+
+
+def discovery_state_path(root: Path | None = None) -> Path:
+    """File recording when discovery last probed every suite without an error (under the home
+    `root`, default `$MLPERF_POWER_HOME`)."""
+    return (root or home()) / "discovery.json"
+
+
+def executor_kind() -> str:
+    """Where a run's steps execute: `multiprocess` (default) or `k8s` (one pod per step,
+    needs dagster-k8s), from `MLPERF_POWER_EXECUTOR`."""
+    kind = os.environ.get("MLPERF_POWER_EXECUTOR", "multiprocess").strip().lower()
+    if kind not in ("multiprocess", "k8s"):
+        raise ValueError(f"MLPERF_POWER_EXECUTOR={kind!r}: expected multiprocess or k8s")
+    return kind
+
+
+def fetch_retries() -> int:
+    """Retries of a round fetch that failed on the network (DNS, connection, timeout, HTTP 5xx)
+    within the same run: `MLPERF_POWER_FETCH_RETRIES`, default 0 (deploy/ sets 3)."""
+    return int(os.environ.get("MLPERF_POWER_FETCH_RETRIES", "0"))

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import dagster as dg
 
-from mlperf_power_dag import local, settings, suites
+from mlperf_power_dag import freshness, local, settings, suites
 from mlperf_power_dag.defs.resources import (
     GitSource,
     MlperfHome,
@@ -40,16 +40,20 @@ def pending_rounds(
     environment)."""
     git_base = git_base or settings.git_base()
     out: dict[str, list[str]] = {}
+    failed = False
     for suite in suites.names(specs):
         part = partitions_def(suite).name
         keys = set(instance.get_dynamic_partitions(part))
         known = {r.version for r in registry.all_rounds(suite, home)} | keys
         try:
             found = discovery.discover(suite, known, git_base, log=log)
+            if not found:  # "nothing new" is a success only if the host answered
+                freshness.check_reachable(suite, git_base)
         except Exception as e:  # one suite's probe failing must not stop the others
             if log:
                 log(f"{suite}: discovery failed: {e}")
             found = []
+            failed = True
         if found:
             registry.record(found, home)
         new = sorted(
@@ -58,6 +62,8 @@ def pending_rounds(
         )
         if new:
             out[suite] = new
+    if not failed:  # the freshness check on the report reads this
+        freshness.record_discovery(settings.discovery_state_path(home))
     return out
 
 
@@ -187,6 +193,7 @@ def automation_sensor(target: dg.AssetSelection) -> dg.AutomationConditionSensor
         default_status=default_status(),
         minimum_interval_seconds=30,
         description="Rebuilds metrics and figures after any round partition changes.",
+        run_tags={"mlperf/stage": "downstream"},  # the run queue's limit (deploy/dagster.yaml)
     )
 
 

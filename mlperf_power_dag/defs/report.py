@@ -7,6 +7,7 @@ from mlperf_power_dag.asset_inputs import CROSSCHECK_KEY, FIGURE_SUITES, REPORT_
 from mlperf_power_dag.buildstate import FINGERPRINT_KEY
 from mlperf_power_dag.defs.automation import DOWNSTREAM
 from mlperf_power_dag.defs.fingerprint import current_fingerprint
+from mlperf_power_dag.defs.freshness import freshness_states
 from mlperf_power_dag.defs.resources import MlperfHome
 from mlperf_power_dag.rounds import registry
 from mlperf_power_dag.rounds.catalog import SUITES
@@ -32,6 +33,7 @@ def report_site(context: dg.AssetExecutionContext, mlperf_home: MlperfHome) -> d
         mlperf_home.dataset_dir(),
         link_base=mlperf_home.links(),
         known_rounds={s: [r.version for r in registry.all_rounds(s, root)] for s in SUITES},
+        freshness=freshness_states(context.instance, assets=list(FIGURE_SUITES), home=root),
     )
     context.log.info(f"report: {index}")
     return dg.MaterializeResult(
