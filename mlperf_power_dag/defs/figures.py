@@ -15,6 +15,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 import pydantic  # noqa: E402
 
+from mlperf_power_dag import local  # noqa: E402
 from mlperf_power_dag.asset_inputs import (  # noqa: E402
     FIGURE_EXTRA_TABLES,
     FIGURE_SUITES,
@@ -23,6 +24,7 @@ from mlperf_power_dag.asset_inputs import (  # noqa: E402
 from mlperf_power_dag.buildstate import FINGERPRINT_KEY  # noqa: E402
 from mlperf_power_dag.defs.automation import DOWNSTREAM  # noqa: E402
 from mlperf_power_dag.defs.fingerprint import current_fingerprint  # noqa: E402
+from mlperf_power_dag.defs.io import WITH_LOCAL_KEY  # noqa: E402
 from mlperf_power_dag.defs.resources import MlperfHome  # noqa: E402
 from mlperf_power_dag.figures import (  # noqa: E402
     common,
@@ -165,6 +167,8 @@ def config_class(spec: FigureSpec) -> type[dg.Config]:
         if isinstance(default, tuple):
             default = list(default)
         fields[f.name] = (_config_type(hints[f.name]), default)
+    # Not a figure parameter: draw local submission trees beside the published results.
+    fields["include_local"] = (bool, False)
     name = spec.key.capitalize() + "Config"
     return pydantic.create_model(name, __base__=dg.Config, **fields)
 
@@ -196,6 +200,31 @@ def problems_table(df: pd.DataFrame | None) -> pd.DataFrame | None:
     return conform(Problems, df)
 
 
+def split_local(df: pd.DataFrame | None) -> tuple[pd.DataFrame | None, pd.DataFrame]:
+    """(published rows without the `official` column, rows of local submissions)."""
+    if df is None or "official" not in df.columns:
+        return df, pd.DataFrame()
+    official = df["official"].astype(bool)
+    return df.loc[official].drop(columns="official"), df.loc[~official]
+
+
+def as_published(rows: pd.DataFrame, rules: dict[str, str], model) -> pd.DataFrame:
+    """Local rows drawn as if published in the round whose rules read them: round = that
+    round, system (and name) marked with `[local-<name>]`, no link."""
+    if rows.empty:
+        return rows
+    key = rows["round"].astype(str)
+    tag = " [" + key + "]"
+    out = rows.drop(columns="official").assign(
+        round=key.map(rules),
+        system=rows["system"].astype(str) + tag,
+        source_commit=local.READER_COMMIT,
+    )
+    if "system_name" in out.columns:
+        out["system_name"] = out["system_name"].fillna(rows["system"]).astype(str) + tag
+    return conform(model, out.loc[out["round"].notna()])
+
+
 def provenance(frames: typing.Iterable[pd.DataFrame]) -> pd.DataFrame:
     """Round, source path, repository and commit of every result in the input tables."""
     cols = links.SOURCE_COLUMNS
@@ -208,6 +237,8 @@ def provenance(frames: typing.Iterable[pd.DataFrame]) -> pd.DataFrame:
 def figure_asset(spec: FigureSpec) -> dg.AssetsDefinition:
     cfg_cls = config_class(spec)
     ins = {f"{t}_results": dg.AssetIn(f"{t}_results") for t in spec.tables}
+    primary = f"{spec.tables[0]}_results"
+    ins[primary] = dg.AssetIn(primary, metadata={WITH_LOCAL_KEY: True})  # see include_local
     extra_tables = FIGURE_EXTRA_TABLES.get(spec.key, {})
     ins.update({table: dg.AssetIn(table) for table in extra_tables.values()})
 
@@ -230,7 +261,20 @@ def figure_asset(spec: FigureSpec) -> dg.AssetsDefinition:
         custom = None if values == cfg_cls().model_dump() else values  # a launchpad variant
         fingerprint = current_fingerprint(figure_tables(spec.key), custom, mlperf_home)
         params = params_from_config(spec, config)
+        tables[primary], mine = split_local(tables.get(primary))
         frames = {t: typed(t, tables.get(f"{t}_results")) for t in spec.tables}
+        out_dir = mlperf_home.figures_dir()
+        if config.include_local:  # drawn apart, under local/figures: the published one stays
+            subs = local.load(mlperf_home.root())
+            rules = {s.key: s.rules for s in subs.values()}
+            shown = as_published(mine, rules, MODELS[spec.tables[0]])
+            t0 = spec.tables[0]
+            frames[t0] = (
+                pd.concat([frames[t0], shown], ignore_index=True) if len(shown) else frames[t0]
+            )
+            out_dir = mlperf_home.local_dir() / "figures"
+            names = ", ".join(sorted(set(mine["round"]))) if len(mine) else "none registered"
+            context.log.info(f"{spec.key}: with local submissions ({names})")
         if all(f.empty for f in frames.values()):
             names = ", ".join(figure_tables(spec.key))
             context.log.warning(f"{spec.key}: skipped, no rows in {names} (build that suite first)")
@@ -240,10 +284,15 @@ def figure_asset(spec: FigureSpec) -> dg.AssetsDefinition:
         data = spec.build(frames[spec.tables[0]], params, **extra)
         fig = spec.render(data)
         try:
+            if config.include_local:
+                data.notes.append(
+                    "local submissions drawn as if published in the round whose rules read them, "
+                    "marked [local-<name>]"
+                )
             paths = common.save(
                 fig,
                 data,
-                mlperf_home.figures_dir(),
+                out_dir,
                 spec.key,
                 sources=provenance(frames.values()),
                 title=spec.title,

@@ -36,6 +36,7 @@ GID_PREFIX = "mlperf-point-"
 # branch; CMX records no commit of that repository. Points read from CMX link there too.
 CMX_REPO = "mlcommons/cm4mlperf-results"
 CMX_RESULTS_BRANCH = "master"
+LOCAL_REPO_PREFIX = "local/"  # results of a local submission tree: nothing to link to
 
 
 def result_url(base: str, repo: str, commit: str, path: str, version: str | None = None) -> str:
@@ -85,7 +86,7 @@ def source_urls(frame: pd.DataFrame, sources: pd.DataFrame | None, base: str) ->
     versions = out["round"].astype(object) if "round" in out.columns else [None] * len(out)
     urls = [
         result_url(base, str(r), str(c), str(p), str(v) if _known(v) else None)
-        if _known(r) and _known(c) and _known(p)
+        if _known(r) and _known(c) and _known(p) and not str(r).startswith(LOCAL_REPO_PREFIX)
         else None
         for r, c, p, v in zip(repo, commit, paths, versions, strict=True)
     ]
