@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fuzzlib import CASES, Mirror
+from fuzzlib import CASES, SLOWEST, Mirror
 
 TINY_REPOS = ("tiny_results_v0.5", "tiny_results_v1.0", "tiny_results_v1.3")
 V41 = "inference_results_v4.1"
@@ -23,8 +23,10 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     if not CASES:
         return
     terminalreporter.section("fuzz cases")
+    terminalreporter.write_line(" cases  slowest: CPU s  wall s  test")
     for test, n in sorted(CASES.items()):
-        terminalreporter.write_line(f"{n:6d}  {test}")
+        cpu, wall = SLOWEST.get(test, (0.0, 0.0))
+        terminalreporter.write_line(f"{n:6d}  {cpu:14.2f}  {wall:6.2f}  {test}")
 
 
 @pytest.fixture(scope="session")
