@@ -17,6 +17,7 @@ import pytest
 from mlperf_power_dag import limits
 from mlperf_power_dag.limits import DEFAULT, KINDS, Limit, parse_overrides
 from mlperf_power_dag.parsers.files import FileRefused, RoundFiles, longest_line_over
+from mlperf_power_dag.parsers.guards import clip
 from mlperf_power_dag.parsers.training_logs import (
     ResultLogError,
     node_energy,
@@ -331,3 +332,10 @@ def test_a_refusal_costs_no_time(tmp_path):
     assert time.perf_counter() - t < 5
     assert "file_too_large" in set(table.problems.kind)
     assert isinstance(table.results, pd.DataFrame) and len(table.results) >= 1
+
+
+def test_long_identifiers_are_clipped_in_messages():
+    assert clip("a" * 96) == "a" * 96
+    got = clip("closed/" + "x" * 500 + "/results/s/resnet50/Offline")
+    assert len(got) == 96 and "x" * 100 not in got
+    assert got.startswith("closed/xx") and got.endswith("/results/s/resnet50/Offline")

@@ -74,6 +74,15 @@ def brief(value: Any, limit: int = 80) -> str:
     return r if len(r) <= limit else r[: limit - 3] + "..."
 
 
+def clip(text: str, limit: int = 96) -> str:
+    """`text` for a message: itself if at most `limit` characters, else its start and end
+    around "...", `limit` characters in all."""
+    if len(text) <= limit:
+        return text
+    tail = (limit - 3) // 3
+    return f"{text[: limit - 3 - tail]}...{text[len(text) - tail :]}"
+
+
 def reason(exc: BaseException, limit: int = 200) -> str:
     """A short reason for a problem message: the message of a typed parse error or an
     OSError, else only the exception's type (an untyped error may quote the input)."""

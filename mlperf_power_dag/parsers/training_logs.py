@@ -149,7 +149,10 @@ _PARSERS = {"4.0.0": ruleset_400, "4.1.0": ruleset_410}
 # with these members, hence valid, as soon as its value and metadata are valid JSON on their
 # own (checked by the pattern, else decoded apart). `time_ms` is left to the slow path when
 # negative or longer than 18 digits, where float() of its text and of its JSON value differ.
-# Most lines are power readings of one exact form, matched first.
+# Most lines are power readings of one exact form, matched first. Any other value ends at the
+# first `, "metadata":` (linear in the line; a lazy `.*?` there retried the greedy metadata
+# group at every later occurrence, quadratic in the line); a line that does not fit goes to
+# mlperf-logging's decoder.
 _NUM = r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?"
 _INT18 = r"(?:0|[1-9][0-9]{0,17})"
 _TIME_MS = _INT18 + r"(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?"
@@ -158,7 +161,7 @@ _STD_LINE = re.compile(
     r'"POINT_IN_TIME", "key": "power_reading", "value": (' + _INT18 + r'), "metadata": ""\})'
     r'|(:::MLLOG \{"namespace": ?"[^"\\]*", ?"time_ms": ?(' + _TIME_MS + r'), ?'
     r'"event_type": ?"[^"\\]*", ?"key": ?"([^"\\]*)", ?"value": ?'
-    r'(?:(' + _NUM + r')|("[^"\\]*")|(null|true|false)|(.*?)), ?'
+    r'(?:(' + _NUM + r')|("[^"\\]*")|(null|true|false)|((?:(?!, ?"metadata": ?).)*)), ?'
     r'"metadata": ?(?:("[^"\\]*")|(\{.*\}))\})) *$',
     re.MULTILINE,
 )  # fmt: skip

@@ -57,7 +57,7 @@ from mlperf_power_dag.parsers.cmx import (
     text,
 )
 from mlperf_power_dag.parsers.files import FileRefused, RoundFiles
-from mlperf_power_dag.parsers.guards import brief, int64, reason
+from mlperf_power_dag.parsers.guards import brief, clip, int64, reason
 from mlperf_power_dag.parsers.loadgen import MULTISTREAM_SAMPLES_PER_QUERY
 from mlperf_power_dag.rounds.catalog import CMX, version_tuple
 from mlperf_power_dag.schemas import InferenceResults
@@ -247,7 +247,7 @@ def _result_row(
         problems.skip(
             loc,
             "conflicting_rows",
-            f"{rel0}: {loc} is in folders of divisions {sorted(divisions)}; result skipped",
+            f"{rel0}: {clip(loc)} is in folders of divisions {sorted(divisions)}; result skipped",
         )
         return None
     perf = _one(res, (COMBINED, PERFORMANCE), problems)
@@ -264,7 +264,7 @@ def _result_row(
                 problems.skip(
                     loc,
                     "conflicting_rows",
-                    f"{rel0}: {loc} has a combined row "
+                    f"{rel0}: {clip(loc)} has a combined row "
                     f"({a}) and a separate power row ({b}); result skipped",
                 )
                 return None
@@ -355,7 +355,7 @@ def _result_row(
         problems.flag(
             loc,
             "no_performance_row",
-            f"{rel}: power row of {loc} without its performance row; performance left empty",
+            f"{rel}: power row of {clip(loc)} without its performance row; performance left empty",
         )
 
     power_w = energy_j = None
@@ -381,7 +381,7 @@ def _result_row(
             )
     elif folder.power:
         problems.flag(
-            loc, "no_power_row", f"{rel}: {loc} is in a power folder but has no power value"
+            loc, "no_power_row", f"{rel}: {clip(loc)} is in a power folder but has no power value"
         )
     spj = samples_per_joule(version, scenario, sps, power_w, energy_j)
     spj = checked_spj(spj, loc, rel, problems)
@@ -452,7 +452,8 @@ def drop_key_duplicates(rows: list[dict[str, Any]], problems: ProblemLog) -> lis
     drop: set[int] = set()
     for idx in seen.values():
         if len(idx) > 1:
-            paths = [rows[i]["source_path"] for i in idx]
+            paths = ", ".join(clip(rows[i]["source_path"]) for i in idx[:3])
+            paths += " ..." if len(idx) > 3 else ""
             for i in idx:
                 problems.skip(
                     rows[i]["source_path"],

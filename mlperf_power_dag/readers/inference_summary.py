@@ -35,7 +35,7 @@ from typing import Any
 from mlperf_power_dag.benchmark_ids import SCENARIO_BY_KEY, canonical_benchmark
 from mlperf_power_dag.parsers.cmx import integer, number, parse_location, text
 from mlperf_power_dag.parsers.files import FileRefused, RoundFiles
-from mlperf_power_dag.parsers.guards import brief, int64, reason
+from mlperf_power_dag.parsers.guards import brief, clip, int64, reason
 from mlperf_power_dag.parsers.summary_results import (
     SummaryFormatError,
     categories,
@@ -114,7 +114,7 @@ def read_summary_round(
         try:
             row = _result_row(cat, loc, h, name, version, source_repo, commit, problems)
         except Exception as e:  # one bad result must not sink the round
-            problems.skip(loc, "unreadable_result", f"{name} {loc}: {reason(e)}")
+            problems.skip(loc, "unreadable_result", f"{name} {clip(loc)}: {reason(e)}")
             continue
         if row is not None:
             rows.append(row)
@@ -166,7 +166,7 @@ def _add_entry(
         problems.flag(
             loc,
             "duplicate_row",
-            f"{name} {ident}: identical copy of an earlier object for {loc}; counted once",
+            f"{name} {ident}: identical copy of an earlier object for {clip(loc)}; counted once",
         )
         return
     copies.setdefault(loc, []).append(entry)
@@ -197,7 +197,7 @@ def _single(
             loc,
             "conflicting_rows",
             f"{name}: {len(items)} {detail} {what} "
-            f"objects for {cat} {loc} ({', '.join(ids)}); result skipped",
+            f"objects for {cat} {clip(loc)} ({', '.join(ids)}); result skipped",
         )
         return False
     return items[0]
@@ -324,7 +324,7 @@ def _result_row(
         problems.flag(
             loc,
             "no_performance_row",
-            f"{name} {ident}: power of {loc} without its performance; performance left empty",
+            f"{name} {ident}: power of {clip(loc)} without its performance; performance left empty",
         )
 
     power_w = energy_j = None

@@ -91,7 +91,7 @@ POWER_PROBLEM_KINDS = (
 )  # a trace not read: a link, outside the round, over a cap
 PROGRESS_EVERY = 500
 # spl.txt bytes parsed together in one batch; a larger file is parsed alone, in chunks
-TRACE_BATCH_BYTES = 8 << 20
+TRACE_BATCH_BYTES = 4 << 20
 # bytes of recently parsed files kept to recognize copies
 RECENT_BYTES = 32 << 20
 

@@ -16,6 +16,7 @@ import json
 import math
 import os
 import subprocess
+import time
 from collections import Counter
 from collections.abc import Callable, Iterable
 from fnmatch import fnmatch
@@ -323,25 +324,39 @@ def mutated_json(draw: Draw, sample: Any, max_ops: int = 3, raw: bool = True) ->
 
 # Cases run per test (pytest node id), reported at the end of the session (conftest.py).
 CASES: Counter[str] = Counter()
+# The slowest case of each test: (CPU seconds, wall-clock seconds).
+SLOWEST: dict[str, tuple[float, float]] = {}
+# A case may take this much CPU time: the work a case costs, whatever else runs on the machine.
+CASE_CPU_S = 2.0
+# A case taking this long by the clock fails as a hang (Hypothesis' deadline).
+HANG_S = 10.0
 
 
 def counted(fn: Callable) -> Callable:
-    """Count each call of a fuzz case (put it between @given and the function)."""
+    """Count and time each call of a fuzz case (put it between @given and the function); a
+    case over `CASE_CPU_S` of CPU time fails."""
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         test = os.environ.get("PYTEST_CURRENT_TEST", "?").rsplit(" ", 1)[0]
         CASES[test] += 1
-        return fn(*args, **kwargs)
+        c0, t0 = time.process_time(), time.perf_counter()
+        result = fn(*args, **kwargs)
+        cpu, wall = time.process_time() - c0, time.perf_counter() - t0
+        old = SLOWEST.get(test, (0.0, 0.0))
+        SLOWEST[test] = (max(old[0], cpu), max(old[1], wall))
+        assert cpu < CASE_CPU_S, f"a case took {cpu:.2f} s of CPU time (over {CASE_CPU_S} s)"
+        return result
 
     return wrapper
 
 
 def fuzz_settings(examples: int, long: bool) -> Callable:
-    """Hypothesis settings of one fuzz test: `examples` cases, each under 2 s."""
+    """Hypothesis settings of one fuzz test: `examples` cases, each under `CASE_CPU_S` of CPU
+    time (see `counted`) and `HANG_S` by the clock."""
     return settings(
         max_examples=examples,
-        deadline=2000,
+        deadline=HANG_S * 1000,
         database=None,
         derandomize=not long,
         suppress_health_check=[
