@@ -19,6 +19,7 @@ from mlperf_power_dag.defs.downstream import mlperf_progress
 from mlperf_power_dag.defs.figures import FIGURES, figure_assets
 from mlperf_power_dag.defs.io import HomeDatasetIOManager, LocalDatasetIOManager, model_ref
 from mlperf_power_dag.defs.local import local_comparison
+from mlperf_power_dag.defs.metric_checks import METRIC_CHECKS
 from mlperf_power_dag.defs.metrics import METRIC_ASSETS
 from mlperf_power_dag.defs.report import report_site
 from mlperf_power_dag.defs.resources import env_resources
@@ -106,6 +107,8 @@ def make_definitions(
         )
         sensors.append(automation_sensor(dg.AssetSelection.all() - round_selection))
     checks = [crosscheck_agreement] if inference_crosscheck in downstream else []
+    if all(a in downstream for a in METRIC_ASSETS):
+        checks += METRIC_CHECKS
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", dg.BetaWarning)
         assets = dg.with_source_code_references(assets)

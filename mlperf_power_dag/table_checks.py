@@ -3,6 +3,7 @@ lost without a reason, a bounded share of skipped results. Pure functions over f
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -72,3 +73,36 @@ def row_count(rows: int, previous: dict[str, Any] | None, info: dict[str, Any]) 
         meta["reason"] = f"{' and '.join(changed)} changed"
     passed = rows >= before or bool(changed)
     return Check("row_count_kept", passed, "no rows lost between builds", meta)
+
+
+def keys_and_sources(frame: pd.DataFrame, keys: Sequence[str], sources: Sequence[str]) -> Check:
+    """No two rows share `keys`, and every row has its `sources` (an empty table passes)."""
+    if frame.empty:
+        return Check("keys_and_provenance", True, "empty table", {"rows": 0})
+    absent = [c for c in [*keys, *sources] if c not in frame.columns]
+    if absent:
+        return Check("keys_and_provenance", False, "columns missing", {"missing": absent})
+    dupes = int(frame.duplicated(list(keys)).sum())
+    missing = {c: int(frame[c].isna().sum() + (frame[c] == "").sum()) for c in sources}
+    return Check(
+        "keys_and_provenance",
+        dupes == 0 and sum(missing.values()) == 0,
+        f"one row per ({', '.join(keys)}); {', '.join(sources)} on every row",
+        {
+            "rows": len(frame),
+            "duplicated_rows": dupes,
+            **{f"missing_{c}": n for c, n in missing.items()},
+        },
+    )
+
+
+def problems_of_round(problems: pd.DataFrame, suite: str, version: str) -> Check:
+    """Every problem names its suite and round (those of the partition) and a path."""
+    wrong = int(((problems["suite"] != suite) | (problems["round"] != version)).sum())
+    no_path = int((problems["source_path"].isna() | (problems["source_path"] == "")).sum())
+    return Check(
+        "problems_of_round",
+        wrong == 0 and no_path == 0,
+        "every problem names this suite and round, and a path",
+        {"rows": len(problems), "other_round_or_suite": wrong, "without_path": no_path},
+    )

@@ -54,3 +54,43 @@ def test_row_count_needs_a_reason_to_drop():
     moved = {"rows": 12, "source_commit": "b" * 40, "code_version": "c1"}
     c = table_checks.row_count(10, moved, info)
     assert c.passed and c.metadata["reason"] == "source_commit changed"
+
+
+def test_metric_table_keys_and_sources():
+    frame = pd.DataFrame(
+        {
+            "round": ["v1.0", "v1.1", "v1.1"],
+            "system": ["a", "a", "a"],
+            "source_path": ["p", "q", ""],
+        }
+    )
+    c = table_checks.keys_and_sources(frame, ["round", "system"], ["source_path"])
+    assert not c.passed
+    assert c.metadata["duplicated_rows"] == 1 and c.metadata["missing_source_path"] == 1
+    ok = table_checks.keys_and_sources(frame.iloc[:2], ["round", "system"], ["source_path"])
+    assert ok.passed
+    assert table_checks.keys_and_sources(pd.DataFrame(), ["round"], ["source_path"]).passed
+    absent = table_checks.keys_and_sources(frame, ["round", "benchmark"], ["source_path"])
+    assert not absent.passed and absent.metadata["missing"] == ["benchmark"]
+
+
+def test_problems_name_their_round():
+    rows = {"suite": ["tiny", "tiny"], "round": ["v1.0", "v1.1"], "source_path": ["a", ""]}
+    c = table_checks.problems_of_round(pd.DataFrame(rows), "tiny", "v1.0")
+    assert not c.passed
+    assert c.metadata == {"rows": 2, "other_round_or_suite": 1, "without_path": 1}
+
+
+def test_every_table_has_checks():
+    from mlperf_power_dag.definitions import make_definitions
+    from mlperf_power_dag.defs.resources import GitSource, MlperfHome
+
+    defs = make_definitions(resources={"mlperf_home": MlperfHome(), "git": GitSource()})
+    checked = {k.asset_key.to_user_string() for k in defs.resolve_asset_graph().asset_check_keys}
+    tables = {
+        k.to_user_string()
+        for k in defs.resolve_all_asset_keys()
+        if k.to_user_string().endswith(("_results", "_problems", "_crosscheck"))
+        or k.to_user_string().startswith("inference_")
+    } - {"inference_raw"}  # a checkout, not a table
+    assert tables <= checked, sorted(tables - checked)

@@ -148,6 +148,7 @@ def test_a_toy_round_builds_from_its_repository(tmp_path, toy_mirror):
             "provenance_complete": True,
             "row_count_kept": True,
             "skipped_share": True,
+            "problems_of_round": True,
         }
     with dg.instance_for_test() as fresh:  # the tables read the checkout the raw asset recorded
         fresh.add_dynamic_partitions("toy_rounds", ["v1.0"])

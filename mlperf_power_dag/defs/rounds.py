@@ -75,6 +75,7 @@ def round_assets(spec: SuiteSpec) -> list[dg.AssetsDefinition]:
     results_type = round_table_type(model)
     code_version = versions.tidy_code_version()
     results_asset = dg.AssetKey(results_key)
+    problems_asset = dg.AssetKey(problems_key)
     checks = [
         dg.AssetCheckSpec(name, asset=results_asset, blocking=blocking, description=desc)
         for name, blocking, desc in (
@@ -84,6 +85,12 @@ def round_assets(spec: SuiteSpec) -> list[dg.AssetsDefinition]:
              "unless its commit or the reader code changed."),
             ("skipped_share", False, f"At most {table_checks.MAX_SKIPPED_SHARE:.0%} of the "
              "round's results skipped."),
+        )
+    ] + [
+        dg.AssetCheckSpec(
+            "problems_of_round",
+            asset=problems_asset,
+            description="Every problem names this suite and round, and a path.",
         )
     ]  # fmt: skip
 
@@ -218,6 +225,7 @@ def round_assets(spec: SuiteSpec) -> list[dg.AssetsDefinition]:
             table_checks.row_count(len(results), previous, info),
             table_checks.skipped_share(results, problems),
         ]
+        problems_check = table_checks.problems_of_round(problems, suite, rnd.version)
         extra = {}
         if "power_w" in results.columns:
             extra["rows_with_power"] = int(results["power_w"].notna().sum())
@@ -254,6 +262,18 @@ def round_assets(spec: SuiteSpec) -> list[dg.AssetsDefinition]:
                 else dg.AssetCheckSeverity.WARN,
                 metadata=c.metadata,
             )
+        if not problems_check.passed:
+            context.log.warning(
+                f"{suite} {rnd.version}: check {problems_check.name} failed: "
+                f"{problems_check.metadata}"
+            )
+        yield dg.AssetCheckResult(
+            asset_key=problems_asset,
+            check_name=problems_check.name,
+            passed=problems_check.passed,
+            severity=dg.AssetCheckSeverity.WARN,
+            metadata=problems_check.metadata,
+        )
 
     return [raw, tidy]
 
