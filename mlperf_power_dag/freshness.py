@@ -70,7 +70,10 @@ def figure_state(
 def check_reachable(suite: str, base: str) -> None:
     """Raise FetchError unless the suite's newest catalog repository answers at `base`: a probe
     that finds no new round only counts as a successful discovery if the host was reachable."""
-    newest = catalog.rounds(suite)[-1]
+    known = catalog.rounds(suite)
+    if not known:
+        return  # nothing known to ask the host about
+    newest = known[-1]
     url = download.repo_url(base, newest.owner, newest.repo_name)
     probe = discovery.probe(url, newest.version)
     if not probe.exists:

@@ -175,12 +175,16 @@ def discovery_state_path(root: Path | None = None) -> Path:
     return (root or home()) / "discovery.json"
 
 
+EXECUTORS = ("multiprocess", "in_process", "k8s")
+
+
 def executor_kind() -> str:
-    """Where a run's steps execute: `multiprocess` (default) or `k8s` (one pod per step,
-    needs dagster-k8s), from `MLPERF_POWER_EXECUTOR`."""
+    """Where a run's steps execute, from `MLPERF_POWER_EXECUTOR`: `multiprocess` (default, one
+    process per step), `in_process` (every step in the run's own process: no per-step start-up)
+    or `k8s` (one Kubernetes job per step, needs dagster-k8s)."""
     kind = os.environ.get("MLPERF_POWER_EXECUTOR", "multiprocess").strip().lower()
-    if kind not in ("multiprocess", "k8s"):
-        raise ValueError(f"MLPERF_POWER_EXECUTOR={kind!r}: expected multiprocess or k8s")
+    if kind not in EXECUTORS:
+        raise ValueError(f"MLPERF_POWER_EXECUTOR={kind!r}: expected one of {', '.join(EXECUTORS)}")
     return kind
 
 
@@ -188,3 +192,9 @@ def fetch_retries() -> int:
     """Retries of a round fetch that failed on the network (DNS, connection, timeout, HTTP 5xx)
     within the same run: `MLPERF_POWER_FETCH_RETRIES`, default 0 (deploy/ sets 3)."""
     return int(os.environ.get("MLPERF_POWER_FETCH_RETRIES", "0"))
+
+
+def automation_interval_s() -> int:
+    """Seconds between evaluations of the downstream automation conditions
+    (`MLPERF_POWER_AUTOMATION_INTERVAL`, default 30)."""
+    return int(os.environ.get("MLPERF_POWER_AUTOMATION_INTERVAL", "30"))

@@ -15,6 +15,7 @@ from mlperf_power_dag.definitions import make_definitions
 from mlperf_power_dag.defs.automation import pending_rounds
 from mlperf_power_dag.defs.freshness import FRESHNESS_JOB, freshness_states
 from mlperf_power_dag.rounds import catalog
+from mlperf_power_dag.rounds.download import FetchError
 
 UTC = dt.timezone.utc
 
@@ -137,3 +138,12 @@ def test_the_data_page_shows_the_freshness_state(tmp_path):
         ("fig1", True),
         ("report", False),
     ]
+
+
+def test_reachability_is_asked_of_the_newest_catalog_repository(tmp_path, monkeypatch):
+    _bare(tmp_path, "tiny_results_v1.3")
+    freshness.check_reachable("tiny", f"file://{tmp_path}")  # answers: no error
+    with pytest.raises(FetchError, match="training_results_v4.1.git"):
+        freshness.check_reachable("training", f"file://{tmp_path}")
+    monkeypatch.setitem(catalog.CATALOG, "training", [])
+    freshness.check_reachable("training", f"file://{tmp_path}")  # nothing known to ask about

@@ -191,7 +191,7 @@ def automation_sensor(target: dg.AssetSelection) -> dg.AutomationConditionSensor
         "mlperf_automation",
         target=target,
         default_status=default_status(),
-        minimum_interval_seconds=30,
+        minimum_interval_seconds=settings.automation_interval_s(),
         description="Rebuilds metrics and figures after any round partition changes.",
         run_tags={"mlperf/stage": "downstream"},  # the run queue's limit (deploy/dagster.yaml)
     )

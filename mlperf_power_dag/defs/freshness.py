@@ -10,7 +10,7 @@ from mlperf_power_dag import freshness, settings
 from mlperf_power_dag.asset_inputs import FIGURE_SUITES, REPORT_KEY, REPORT_TABLES, figure_tables
 from mlperf_power_dag.defs.automation import default_status
 
-FRESHNESS_JOB = "freshness_checks"
+FRESHNESS_JOB = "check_freshness"
 # Each figure and the report: built after the newest round of the tables it reads.
 BUILT_FROM = {**{key: figure_tables(key) for key in FIGURE_SUITES}, REPORT_KEY: list(REPORT_TABLES)}
 

@@ -17,12 +17,15 @@ FRESHNESS_CHECKS = dg.AssetSelection.checks(freshness_checks)
 
 
 def executor() -> dg.ExecutorDefinition | None:
-    """The executor for `MLPERF_POWER_EXECUTOR`: None (Dagster's multiprocess default), or
-    dagster-k8s' `k8s_job_executor` (each step in its own Kubernetes job)."""
-    if settings.executor_kind() == "k8s":
+    """The executor for `MLPERF_POWER_EXECUTOR`: None (Dagster's multiprocess default),
+    `in_process_executor`, or dagster-k8s' `k8s_job_executor` (each step in its own job)."""
+    kind = settings.executor_kind()
+    if kind == "k8s":
         from dagster_k8s import k8s_job_executor  # only installed where it is used
 
         return k8s_job_executor
+    if kind == "in_process":
+        return dg.in_process_executor
     return None
 
 
