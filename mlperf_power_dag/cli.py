@@ -331,16 +331,6 @@ def _stale_downstream(instance, keys: Sequence[str] | None, force: bool) -> tupl
     return todo, skipped
 
 
-def _checks_of(assets: set) -> set:
-    """The asset checks that run with `assets` in a build: all but the freshness checks, which
-    watch the deployment on their own schedule."""
-    from mlperf_power_dag import freshness
-
-    graph = _definitions().resolve_asset_graph()
-    skip = {freshness.FIGURE_CHECK, freshness.DISCOVERY_CHECK}
-    return {k for k in graph.asset_check_keys if k.asset_key in assets and k.name not in skip}
-
-
 def run_downstream(
     instance, keys: Sequence[str] | None = None, force: bool = False
 ) -> tuple[bool, list[str]]:
@@ -361,7 +351,9 @@ def run_downstream(
 
     job = _definitions().resolve_job_def(DOWNSTREAM_JOB)
     selected = {dg.AssetKey(k) for k in todo}
-    job = job.get_subset(asset_selection=selected, asset_check_selection=_checks_of(selected))
+    # only the job's own checks: the service's freshness checks run on their own schedule
+    checks = {c for c in job.asset_layer.asset_graph.asset_check_keys if c.asset_key in selected}
+    job = job.get_subset(asset_selection=selected, asset_check_selection=checks)
     t0 = time.monotonic()
     what = ", ".join(keys) if keys else "metrics, checks and figures"
     log.info("building %s (%d assets)", what, len(todo))

@@ -148,3 +148,41 @@ def test_only_network_failures_are_retried():
     assert not transient.is_transient(
         "cannot reach file:///m/x.git (no such repository): fatal: does not appear"
     )
+
+
+@pytest.mark.parametrize(
+    ("message", "retries"),
+    [
+        ("cannot reach https://github.com/mlcommons/tiny_results_v0.6.git (DNS; offline?)", 2),
+        ("cannot reach file:///m/tiny_results_v0.6.git (no such repository): fatal", 0),
+    ],
+)
+def test_network_failures_are_retried_in_the_run_then_alerted_once(
+    service_env, monkeypatch, message, retries
+):
+    from mlperf_power_dag import rounds_io
+    from mlperf_power_dag.download import FetchError
+
+    calls = []
+
+    def fetch(rnd, log=None):
+        calls.append(rnd.version)
+        raise FetchError(message)
+
+    monkeypatch.setattr(rounds_io, "fetch_round", fetch)
+    monkeypatch.setattr(transient, "RETRY_WAIT_S", 0)
+    monkeypatch.setenv("MLPERF_POWER_FETCH_RETRIES", "2")
+    job = make_definitions().resolve_job_def("tiny_round")
+    with dg.instance_for_test() as instance:
+        instance.add_dynamic_partitions("tiny_rounds", ["v0.6"])
+        cursor = _tick(instance, None)
+        result = job.execute_in_process(
+            partition_key="v0.6", instance=instance, raise_on_error=False
+        )
+        assert not result.success
+        assert calls == ["v0.6"] * (1 + retries)
+        retried = [e for e in result.all_events if e.event_type_value == "STEP_UP_FOR_RETRY"]
+        assert len(retried) == retries
+        _tick(instance, cursor)
+        [line] = alerts.read_log(settings.alert_log_path())
+        assert line["step"] == "tiny_raw" and message in line["error"]
