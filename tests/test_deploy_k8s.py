@@ -14,6 +14,7 @@ from dagster._core.instance.config import dagster_instance_config
 from dagster._serdes import ConfigurableClassData
 
 from mlperf_power_dag.definitions import make_definitions
+from mlperf_power_dag.defs.resources import resolved
 
 REPO = Path(__file__).resolve().parents[1]
 K8S = REPO / "deploy" / "k8s"
@@ -93,8 +94,8 @@ def test_definitions_with_the_k8s_executor_and_a_dataset_on_s3(monkeypatch, tmp_
     defs.get_repository_def().load_all_definitions()  # what a code server does at start
     for job in ("tiny_round", "inference_round", "downstream", "check_freshness"):
         assert defs.resolve_job_def(job).executor_def is k8s_job_executor, job
-    io = defs.resources["io_manager"]
-    assert io.base_path == "s3://mlperf-power/dataset"
+    io = defs.resources["io_manager"]  # the dataset of the home, read when a run starts
+    assert resolved(io.home).dataset_dir() == "s3://mlperf-power/dataset"
 
     monkeypatch.setenv("MLPERF_POWER_EXECUTOR", "in_process")
     assert make_definitions().resolve_job_def("tiny_round").executor_def is dg.in_process_executor
