@@ -11,6 +11,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+# The process environment; no other module of the package touches it.
+_ENVIRON = os.environ
+
 DEFAULT_GIT_BASE = "https://github.com"
 DEFAULT_LINK_BASE = "https://github.com"
 DEFAULT_HOME = "data"
@@ -30,32 +33,32 @@ WORKER_VARS = (HOME_VAR, GIT_BASE_VAR, DATASET_VAR, VERBOSE_VAR, DAGSTER_HOME_VA
 
 def env(name: str, default: str | None = None) -> str | None:
     """The value of an environment variable, or `default`."""
-    return os.environ.get(name, default)
+    return _ENVIRON.get(name, default)
 
 
 def set_env(name: str, value: str) -> None:
     """Set an environment variable of this process (and of the processes it starts)."""
-    os.environ[name] = value
+    _ENVIRON[name] = value
 
 
 def update_env(values: Mapping[str, str]) -> None:
     """Set several environment variables at once."""
-    os.environ.update(values)
+    _ENVIRON.update(values)
 
 
 def process_env(**overrides: str) -> dict[str, str]:
     """A copy of this process's environment with `overrides`, for a subprocess."""
-    return {**os.environ, **overrides}
+    return {**_ENVIRON, **overrides}
 
 
 def worker_env() -> dict[str, str]:
     """The variables a build worker process needs from its parent."""
-    return {k: os.environ[k] for k in WORKER_VARS if k in os.environ}
+    return {k: _ENVIRON[k] for k in WORKER_VARS if k in _ENVIRON}
 
 
 def resource_value(name: str, default: Any) -> Any:
     """`dg.EnvVar(name)` when the variable is set (read when a run starts), else `default`."""
-    if name not in os.environ:
+    if name not in _ENVIRON:
         return default
     import dagster as dg
 
