@@ -11,6 +11,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+# The process environment; no other module of the package touches it.
+_ENVIRON = os.environ
+
 DEFAULT_GIT_BASE = "https://github.com"
 DEFAULT_LINK_BASE = "https://github.com"
 DEFAULT_HOME = "data"
@@ -30,32 +33,32 @@ WORKER_VARS = (HOME_VAR, GIT_BASE_VAR, DATASET_VAR, VERBOSE_VAR, DAGSTER_HOME_VA
 
 def env(name: str, default: str | None = None) -> str | None:
     """The value of an environment variable, or `default`."""
-    return os.environ.get(name, default)
+    return _ENVIRON.get(name, default)
 
 
 def set_env(name: str, value: str) -> None:
     """Set an environment variable of this process (and of the processes it starts)."""
-    os.environ[name] = value
+    _ENVIRON[name] = value
 
 
 def update_env(values: Mapping[str, str]) -> None:
     """Set several environment variables at once."""
-    os.environ.update(values)
+    _ENVIRON.update(values)
 
 
 def process_env(**overrides: str) -> dict[str, str]:
     """A copy of this process's environment with `overrides`, for a subprocess."""
-    return {**os.environ, **overrides}
+    return {**_ENVIRON, **overrides}
 
 
 def worker_env() -> dict[str, str]:
     """The variables a build worker process needs from its parent."""
-    return {k: os.environ[k] for k in WORKER_VARS if k in os.environ}
+    return {k: _ENVIRON[k] for k in WORKER_VARS if k in _ENVIRON}
 
 
 def resource_value(name: str, default: Any) -> Any:
     """`dg.EnvVar(name)` when the variable is set (read when a run starts), else `default`."""
-    if name not in os.environ:
+    if name not in _ENVIRON:
         return default
     import dagster as dg
 
@@ -145,7 +148,7 @@ def local_path(base: str) -> Path | None:
 def input_limits() -> str:
     """Overrides of the caps on input files (`mlperf_power_dag.limits`):
     `MLPERF_POWER_LIMITS`, e.g. `spl=512M,loadgen_detail.line=16M`; empty for the defaults."""
-    return os.environ.get("MLPERF_POWER_LIMITS", "").strip()
+    return _ENVIRON.get("MLPERF_POWER_LIMITS", "").strip()
 
 
 # Running as a service (deploy/): alerts, freshness, executor.
@@ -156,17 +159,17 @@ DEFAULT_WEBSERVER_URL = "http://localhost:3000"
 def alert_log_path() -> Path:
     """File the run-failure alerts are appended to, one JSON object a line:
     `MLPERF_POWER_ALERT_LOG`, default `$MLPERF_POWER_HOME/alerts.log`."""
-    return Path(os.environ.get("MLPERF_POWER_ALERT_LOG") or home() / "alerts.log").absolute()
+    return Path(_ENVIRON.get("MLPERF_POWER_ALERT_LOG") or home() / "alerts.log").absolute()
 
 
 def alert_webhook_url() -> str | None:
     """URL each alert is also POSTed to as JSON (`MLPERF_POWER_ALERT_WEBHOOK`), or None."""
-    return os.environ.get("MLPERF_POWER_ALERT_WEBHOOK") or None
+    return _ENVIRON.get("MLPERF_POWER_ALERT_WEBHOOK") or None
 
 
 def webserver_url() -> str:
     """Base URL of the Dagster UI for run links in alerts (`MLPERF_POWER_WEBSERVER_URL`)."""
-    return os.environ.get("MLPERF_POWER_WEBSERVER_URL", DEFAULT_WEBSERVER_URL).rstrip("/")
+    return _ENVIRON.get("MLPERF_POWER_WEBSERVER_URL", DEFAULT_WEBSERVER_URL).rstrip("/")
 
 
 def discovery_state_path(root: Path | None = None) -> Path:
@@ -182,7 +185,7 @@ def executor_kind() -> str:
     """Where a run's steps execute, from `MLPERF_POWER_EXECUTOR`: `multiprocess` (default, one
     process per step), `in_process` (every step in the run's own process: no per-step start-up)
     or `k8s` (one Kubernetes job per step, needs dagster-k8s)."""
-    kind = os.environ.get("MLPERF_POWER_EXECUTOR", "multiprocess").strip().lower()
+    kind = _ENVIRON.get("MLPERF_POWER_EXECUTOR", "multiprocess").strip().lower()
     if kind not in EXECUTORS:
         raise ValueError(f"MLPERF_POWER_EXECUTOR={kind!r}: expected one of {', '.join(EXECUTORS)}")
     return kind
@@ -191,10 +194,10 @@ def executor_kind() -> str:
 def fetch_retries() -> int:
     """Retries of a round fetch that failed on the network (DNS, connection, timeout, HTTP 5xx)
     within the same run: `MLPERF_POWER_FETCH_RETRIES`, default 0 (deploy/ sets 3)."""
-    return int(os.environ.get("MLPERF_POWER_FETCH_RETRIES", "0"))
+    return int(_ENVIRON.get("MLPERF_POWER_FETCH_RETRIES", "0"))
 
 
 def automation_interval_s() -> int:
     """Seconds between evaluations of the downstream automation conditions
     (`MLPERF_POWER_AUTOMATION_INTERVAL`, default 30)."""
-    return int(os.environ.get("MLPERF_POWER_AUTOMATION_INTERVAL", "30"))
+    return int(_ENVIRON.get("MLPERF_POWER_AUTOMATION_INTERVAL", "30"))
