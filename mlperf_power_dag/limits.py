@@ -34,7 +34,7 @@ class Limits:
     # inference submission tree
     loadgen_summary: Limit = Limit(1 * MiB, 64 * KiB)  # largest 3.3 KB, line 65 B
     loadgen_detail: Limit = Limit(16 * MiB, 8 * MiB)  # largest 2.6 MB, line 1.4 MB
-    spl: Limit = Limit(64 * MiB, 4 * KiB)  # largest 3.3 MB, line 318 B
+    spl: Limit = Limit(64 * MiB, 64 * KiB)  # largest 3.3 MB, line 318 B
     system_json: Limit = Limit(1 * MiB)  # inference, tiny, training; largest 3.2 KB
     # inference tables
     cmx: Limit = Limit(16 * MiB)  # cm-result.json; largest 3.9 MB

@@ -223,7 +223,7 @@ def test_tree_reader_refuses_files_over_their_caps(tmp_path, monkeypatch):
     box = _tree(root)
     big = (INF / "spl_window.txt").read_bytes() * 100  # 160 KB
     _result(root, f"{box}/rnnt/Offline", detail=INF / "detail_offline.txt", spl=big.decode())
-    long_line = "Time," + "9" * 5000 + "\n"
+    long_line = "Time," + "9" * 70_000 + "\n"
     _result(root, f"{box}/dlrm-99/Offline", detail=INF / "detail_offline.txt", spl=long_line)
     detail = (INF / "detail_offline.txt").read_text()
     _result(root, f"{box}/3d-unet-99/Offline", detail=detail + ":::MLLOG " + "x" * 70_000 + "\n")

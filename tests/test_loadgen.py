@@ -92,6 +92,7 @@ ODD = [
     _line("value", '"a\nb"'),
     _line("twice", "1") + _line("again", "2"),
     "noise " + _line("late", "1"),
+    _line("deep", "[" * 100_000 + "]" * 100_000),  # too deep for the decoder: malformed
 ]
 
 

@@ -74,6 +74,8 @@ class RoundFiles:
         self._root = str(self.root)
         self._prefix = self._root.rstrip(os.sep) + os.sep
         self._real_root = os.path.realpath(self._root)
+        self._real_prefix = self._real_root.rstrip(os.sep) + os.sep
+        self._inside: set[str] = set()  # folders whose files were found inside the root
 
     def _path(self, path: Path | str) -> str:
         p = os.fspath(path)
@@ -90,16 +92,24 @@ class RoundFiles:
 
     def _resolves_inside(self, path: str) -> bool:
         real = os.path.realpath(path)
-        return real == self._real_root or real.startswith(self._real_root.rstrip(os.sep) + os.sep)
+        return real == self._real_root or real.startswith(self._real_prefix)
 
     def _fd_inside(self, fd: int, p: str) -> bool:
         """Whether the open file `fd` (opened as `p`) lies inside the root: its path as the
-        kernel resolved it where /proc shows it, else `p` resolved again."""
+        kernel resolved it where /proc shows it, else `p` resolved again. Once a file of a
+        folder is inside, so are the folder's other files (opened without following links)."""
+        folder = os.path.dirname(p)
+        if folder in self._inside:
+            return True
         try:
             real = os.readlink(f"/proc/self/fd/{fd}")
         except OSError:
-            return self._resolves_inside(p)
-        return real.startswith(self._real_root.rstrip(os.sep) + os.sep)
+            ok = self._resolves_inside(p)
+        else:
+            ok = real.startswith(self._real_prefix)
+        if ok:
+            self._inside.add(folder)
+        return ok
 
     def _check(self, p: str, kind: str, limit: Limit) -> None:
         st = os.lstat(p)
@@ -125,6 +135,7 @@ class RoundFiles:
             )
 
     def _open(self, p: str, kind: str, limit: Limit) -> BinaryIO:
+        """`p` opened after `_check` (not following a link), if it lies inside the root."""
         self._check(p, kind, limit)
         try:
             fd = os.open(p, _OPEN_FLAGS)
@@ -138,16 +149,19 @@ class RoundFiles:
             raise FileRefused(
                 "outside_root", f"{self.rel(p)}: resolves outside the round's folder; not read"
             )
-        st = os.fstat(fd)
-        if not stat.S_ISREG(st.st_mode) or st.st_size > limit.max_bytes:
-            f.close()
-            raise FileRefused("file_too_large", f"{self.rel(p)}: changed while opened; not read")
         return f
 
     def open(self, path: Path | str, kind: str) -> BinaryIO:
         """The file at `path` opened for binary reading (unbuffered), after `check`; the
         caller closes it. Its line cap is not checked here (see `check_lines`)."""
-        return self._open(self._path(path), kind, self.limits.of(kind))
+        p = self._path(path)
+        limit = self.limits.of(kind)
+        f = self._open(p, kind, limit)
+        st = os.fstat(f.fileno())
+        if not stat.S_ISREG(st.st_mode) or st.st_size > limit.max_bytes:
+            f.close()
+            raise FileRefused("file_too_large", f"{self.rel(p)}: changed while opened; not read")
+        return f
 
     def read(self, path: Path | str, kind: str) -> bytes:
         """The bytes of the file at `path`, a file of `kind` within its caps; else

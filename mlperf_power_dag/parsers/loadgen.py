@@ -244,8 +244,8 @@ def _parse_loadgen_lines(text: str) -> MLLog | None:
             else:
                 try:
                     value = json.loads(other)
-                except ValueError:
-                    return None  # e.g. a repeated member: decode the lines whole
+                except (ValueError, RecursionError):
+                    return None  # e.g. a repeated member, deep nesting: decode the lines whole
         elif key in values:
             continue
         elif string:

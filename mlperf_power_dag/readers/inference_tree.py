@@ -377,7 +377,9 @@ def _start(
     try:
         with files.open(os.path.join(r.run_dir, TRACE), "spl") as f:
             if os.fstat(f.fileno()).st_size <= TRACE_BATCH_BYTES:
-                p.data = f.read(limit.max_bytes + 1)
+                p.data = f.read()  # sized by fstat: a read of the cap would allocate the cap
+                if len(p.data) > limit.max_bytes:
+                    raise FileRefused("file_too_large", f"{spl_rel}: grew past the spl cap")
                 check_lines(p.data, limit, "spl", spl_rel)
                 try:
                     trace = parsed.get(TRACE, p.data)
