@@ -160,16 +160,16 @@ def test_only_network_failures_are_retried():
 def test_network_failures_are_retried_in_the_run_then_alerted_once(
     service_env, monkeypatch, message, retries
 ):
-    from mlperf_power_dag import rounds_io
-    from mlperf_power_dag.download import FetchError
+    from mlperf_power_dag.rounds import load
+    from mlperf_power_dag.rounds.download import FetchError
 
     calls = []
 
-    def fetch(rnd, log=None):
+    def fetch(rnd, log=None, **kwargs):
         calls.append(rnd.version)
         raise FetchError(message)
 
-    monkeypatch.setattr(rounds_io, "fetch_round", fetch)
+    monkeypatch.setattr(load, "fetch_round", fetch)
     monkeypatch.setattr(transient, "RETRY_WAIT_S", 0)
     monkeypatch.setenv("MLPERF_POWER_FETCH_RETRIES", "2")
     job = make_definitions().resolve_job_def("tiny_round")

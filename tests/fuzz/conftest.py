@@ -10,6 +10,8 @@ from typing import Any
 
 import pytest
 from fuzzlib import CASES, SLOWEST, Mirror
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 TINY_REPOS = ("tiny_results_v0.5", "tiny_results_v1.0", "tiny_results_v1.3")
 V41 = "inference_results_v4.1"
@@ -19,7 +21,7 @@ LONG_CASES = 1000  # per parser and reader entry point in the long profile
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    """Cases run per fuzz test (explicit seeds of the xfail tests not counted)."""
+    """Cases run per fuzz test and the slowest case of each (CPU and wall seconds)."""
     if not CASES:
         return
     terminalreporter.section("fuzz cases")
@@ -27,6 +29,19 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     for test, n in sorted(CASES.items()):
         cpu, wall = SLOWEST.get(test, (0.0, 0.0))
         terminalreporter.write_line(f"{n:6d}  {cpu:14.2f}  {wall:6.2f}  {test}")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _hypothesis_warmed_up() -> None:
+    """Hypothesis builds its Unicode table and its cache of the code's constants on first use
+    (seconds of CPU on a fresh machine); done here, before any case is timed."""
+
+    @settings(max_examples=3, database=None, deadline=None)
+    @given(st.text(min_size=1))
+    def warm(text: str) -> None:
+        pass
+
+    warm()
 
 
 @pytest.fixture(scope="session")
