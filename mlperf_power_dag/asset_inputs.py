@@ -27,7 +27,19 @@ METRIC_KEYS = ("inference_best_efficiency", "inference_accuracy_pairs", "inferen
 METRIC_TABLES = ("inference_results",)
 CROSSCHECK_KEY = "inference_crosscheck"
 CROSSCHECK_TABLES = ("inference_results",)
-# The report reads every figure, the cross-check and the three results tables.
+# The published tables the inference cross-check compares with, for the tree rounds with power.
+REFERENCE_KEY = "inference_reference_results"
+REFERENCE_TABLES = ("inference_results",)
+TINY_CROSSCHECK_KEY = "tiny_crosscheck"
+TINY_CROSSCHECK_TABLES = ("tiny_results",)
+TINY_REFERENCE_KEY = "tiny_reference_results"
+TINY_REFERENCE_TABLES = ("tiny_results",)
+# Cross-round asset -> the cross-round assets it reads (built first when it is asked for).
+DOWNSTREAM_INPUTS: dict[str, tuple[str, ...]] = {
+    CROSSCHECK_KEY: (REFERENCE_KEY,),
+    TINY_CROSSCHECK_KEY: (TINY_REFERENCE_KEY,),
+}
+# The report reads every figure, the cross-checks and the three results tables.
 REPORT_KEY = "report"
 REPORT_TABLES = ("inference_results", "tiny_results", "training_results")
 
@@ -43,8 +55,16 @@ def downstream_tables() -> dict[str, list[str]]:
     out = {key: figure_tables(key) for key in FIGURE_SUITES}
     out.update({key: list(METRIC_TABLES) for key in METRIC_KEYS})
     out[CROSSCHECK_KEY] = list(CROSSCHECK_TABLES)
+    out[REFERENCE_KEY] = list(REFERENCE_TABLES)
+    out[TINY_CROSSCHECK_KEY] = list(TINY_CROSSCHECK_TABLES)
+    out[TINY_REFERENCE_KEY] = list(TINY_REFERENCE_TABLES)
     out[REPORT_KEY] = list(REPORT_TABLES)
     return out
+
+
+def downstream_inputs(key: str) -> tuple[str, ...]:
+    """The cross-round assets a cross-round asset reads."""
+    return DOWNSTREAM_INPUTS.get(key, ())
 
 
 def figures_using(suite: str) -> tuple[str, ...]:
