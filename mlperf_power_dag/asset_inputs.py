@@ -23,6 +23,14 @@ FIGURE_SUITES: dict[str, tuple[str, ...]] = {
 # Figure key -> per-round tables it reads besides results tables, by the keyword of its build
 # function (fig5c marks, and on request leaves out, energy runs the tiny reader flagged).
 FIGURE_EXTRA_TABLES: dict[str, dict[str, str]] = {"fig5c": {"problems": "tiny_problems"}}
+# Figure key -> the metric tables it plots, by the keyword of its build function.
+FIGURE_METRICS: dict[str, dict[str, str]] = {
+    "fig5a": {"best_efficiency": "inference_best_efficiency"},
+    "fig5b": {"best_efficiency": "inference_best_efficiency"},
+    "fig8": {"accuracy_pairs": "inference_accuracy_pairs"},
+    "fig9": {"accuracy_pairs": "inference_accuracy_pairs"},
+    "fig10": {"software_gains": "inference_software_gains"},
+}
 METRIC_KEYS = ("inference_best_efficiency", "inference_accuracy_pairs", "inference_software_gains")
 METRIC_TABLES = ("inference_results",)
 CROSSCHECK_KEY = "inference_crosscheck"
@@ -64,7 +72,7 @@ def downstream_tables() -> dict[str, list[str]]:
 
 def downstream_inputs(key: str) -> tuple[str, ...]:
     """The cross-round assets a cross-round asset reads."""
-    return DOWNSTREAM_INPUTS.get(key, ())
+    return (*DOWNSTREAM_INPUTS.get(key, ()), *FIGURE_METRICS.get(key, {}).values())
 
 
 def figures_using(suite: str) -> tuple[str, ...]:

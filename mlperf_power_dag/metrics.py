@@ -8,12 +8,13 @@ values it cannot use (NaN, inf or non-positive efficiencies).
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
+from mlperf_power_dag.benchmark_ids import CATEGORIES, DIVISIONS
 from mlperf_power_dag.rounds import registry
 from mlperf_power_dag.rounds.catalog import version_tuple
 
@@ -373,6 +374,40 @@ def same_system_pairs(
     return Metric(sort_rounds(pairs).reset_index(drop=True), excluded)
 
 
+def _metric_slice(table: pd.DataFrame | None, category: str, division: str) -> pd.DataFrame:
+    """The rows of one category and division of a metric table computed per slice."""
+    if table is None or "category" not in table.columns:  # an empty metric table
+        return pd.DataFrame()
+    mine = (table["category"] == category) & (table["division"] == division)
+    return table.loc[mine].reset_index(drop=True)
+
+
+def accuracy_pairs_slice(
+    table: pd.DataFrame | None,
+    results: pd.DataFrame,
+    a: str = "bert-99",
+    b: str = "bert-99.9",
+    *,
+    category: str | None = "datacenter",
+    division: str | None = "closed",
+    scenario: str = "Offline",
+) -> Metric | None:
+    """`same_system_pairs` of `results` read from `table`, the accuracy-pairs metric table of
+    the same results (default targets and scenario, every category and division); None when
+    the table is not given or does not cover these parameters. The pairs excluded for an
+    unusable efficiency are counted from `results`."""
+    if table is None or (a, b, scenario) != ("bert-99", "bert-99.9", "Offline"):
+        return None
+    if category is None or division is None:
+        return None
+    frame = _metric_slice(table, category, division)
+    rows = select(results, category=category, division=division, scenario=scenario)
+    rows = rows.loc[has_power(rows)]
+    key = ["round", "category", "division", "submitter", "system", "scenario"]
+    both = rows.loc[rows["benchmark"] == a, key].merge(rows.loc[rows["benchmark"] == b, key])
+    return Metric(frame, len(both) - len(frame))
+
+
 def _norm_text(s: pd.Series) -> pd.Series:
     return s.fillna("").astype(str).str.strip().str.replace(r"\s+", " ", regex=True).str.lower()
 
@@ -396,32 +431,14 @@ def consecutive_pairs(
     round_after, system_before, system_after, efficiency_before, efficiency_after,
     source_path_before, source_path_after, pct_change.
     """
-    rows = select(
+    chosen = _hardware_representatives(
         results, category=category, division=division, scenario=scenario, benchmarks=benchmarks
     )
-    rows = rows.loc[has_power(rows)]
-    rows = rows.assign(efficiency=efficiency(rows))
-    cleaned = clean(rows, "efficiency")
-    df = cleaned.frame
-    notes: list[str] = []
-    if df.empty:
-        return Metric(pd.DataFrame(), cleaned.excluded, notes)
+    reps, excluded, notes = chosen.frame, chosen.excluded, chosen.notes
+    if reps.empty:
+        return Metric(pd.DataFrame(), excluded, notes)
     hw = ["benchmark", "scenario", "category", "division", *HARDWARE_KEY]
-    df = df.assign(
-        _acc=_norm_text(df["accelerator"]),
-        _n=df["accelerators"].astype("Int64").astype(str),
-        _host=_norm_text(df["host_processor"]),
-        _sub=_norm_text(df["submitter"]),
-    )
     gkey = ["benchmark", "scenario", "category", "division", "_sub", "_acc", "_n", "_host"]
-    df = df.sort_values(["efficiency", "system"], ascending=[False, True], kind="stable")
-    reps = df.drop_duplicates([*gkey, "round"], keep="first")
-    reduced = len(df) - len(reps)
-    if reduced:
-        notes.append(
-            f"{reduced} results not paired: another result on the same hardware and benchmark "
-            "in the same round was more efficient"
-        )
     order = round_order(suite)
     nxt = {order[i]: order[i + 1] for i in range(len(order) - 1)}
     reps = reps.assign(_next=reps["round"].map(nxt))
@@ -456,7 +473,71 @@ def consecutive_pairs(
     ]
     pairs = pairs[cols].sort_values(["benchmark", "system_before"], kind="stable")
     pairs = sort_rounds(pairs, "round_before", suite)
-    return Metric(pairs.reset_index(drop=True), cleaned.excluded, notes)
+    return Metric(pairs.reset_index(drop=True), excluded, notes)
+
+
+def _hardware_representatives(
+    results: pd.DataFrame,
+    *,
+    category: str | None,
+    division: str | None,
+    scenario: str,
+    benchmarks: Sequence[str] | None,
+) -> Metric:
+    """The most efficient usable result per hardware, benchmark and round (the candidates of
+    `consecutive_pairs`), the results excluded and a note on the results left out."""
+    rows = select(
+        results, category=category, division=division, scenario=scenario, benchmarks=benchmarks
+    )
+    rows = rows.loc[has_power(rows)]
+    rows = rows.assign(efficiency=efficiency(rows))
+    cleaned = clean(rows, "efficiency")
+    df = cleaned.frame
+    notes: list[str] = []
+    if df.empty:
+        return Metric(df, cleaned.excluded, notes)
+    df = df.assign(
+        _acc=_norm_text(df["accelerator"]),
+        _n=df["accelerators"].astype("Int64").astype(str),
+        _host=_norm_text(df["host_processor"]),
+        _sub=_norm_text(df["submitter"]),
+    )
+    gkey = ["benchmark", "scenario", "category", "division", "_sub", "_acc", "_n", "_host"]
+    df = df.sort_values(["efficiency", "system"], ascending=[False, True], kind="stable")
+    reps = df.drop_duplicates([*gkey, "round"], keep="first")
+    reduced = len(df) - len(reps)
+    if reduced:
+        notes.append(
+            f"{reduced} results not paired: another result on the same hardware and benchmark "
+            "in the same round was more efficient"
+        )
+    return Metric(reps, cleaned.excluded, notes)
+
+
+def software_gains_slice(
+    table: pd.DataFrame | None,
+    results: pd.DataFrame,
+    *,
+    category: str | None = "datacenter",
+    division: str | None = "closed",
+    scenario: str = "Offline",
+    benchmarks: Sequence[str] | None = None,
+) -> Metric | None:
+    """`consecutive_pairs` of `results` read from `table`, the software-gains metric table of
+    the same results (Offline, every category and division); None when the table is not given
+    or does not cover these parameters. The results excluded or left unpaired are counted
+    from `results`."""
+    if table is None or scenario != "Offline" or category is None or division is None:
+        return None
+    reps = _hardware_representatives(
+        results, category=category, division=division, scenario=scenario, benchmarks=benchmarks
+    )
+    if reps.frame.empty:
+        return Metric(pd.DataFrame(), reps.excluded, reps.notes)
+    frame = _metric_slice(table, category, division)
+    if benchmarks is not None and len(frame):
+        frame = frame.loc[frame["benchmark"].isin(list(benchmarks))].reset_index(drop=True)
+    return Metric(frame, reps.excluded, reps.notes)
 
 
 def system_series(
@@ -540,3 +621,61 @@ def repeated_results(tables: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
             else:
                 first[key] = rnd
     return pd.DataFrame(out, columns=["round", "submitter", "system", "benchmark", "first_round"])
+
+
+# ------------------------------------------------------------ the cross-round metric tables
+
+
+def per_slice(results: pd.DataFrame, fn: Callable[..., Metric]) -> Metric:
+    """`fn(results, category=..., division=...)` for every category and division present in
+    the InferenceResults `results`, concatenated; the exclusions summed."""
+    parts, excluded = [], 0
+    present = set(zip(results["category"], results["division"], strict=True))
+    for category in CATEGORIES:
+        for division in DIVISIONS:
+            if (category, division) not in present:
+                continue
+            m = fn(results, category=category, division=division)
+            excluded += m.excluded
+            if len(m.frame):
+                parts.append(m.frame)
+    return Metric(pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(), excluded)
+
+
+def efficiency_trend(best: pd.DataFrame) -> pd.DataFrame:
+    """Best-so-far and its ratio to the first round, per category and division, of a
+    `best_per_round` table (the columns of the best-efficiency table)."""
+    parts = [
+        normalize_to_first(running_max(grp))
+        for _, grp in best.groupby(["category", "division"], sort=False)
+    ]
+    return pd.concat(parts, ignore_index=True).rename(
+        columns={
+            "value": "best_samples_per_joule",
+            "x_round": "as_of_round",
+            "round_best": "best_so_far",
+            "normalized": "best_so_far_normalized",
+        }
+    )
+
+
+def _table(results: pd.DataFrame, fn, post=None) -> Metric:
+    m = per_slice(results, fn) if len(results) else Metric(pd.DataFrame(), 0)
+    frame = post(m.frame) if post is not None and not m.frame.empty else m.frame
+    return Metric(frame.reset_index(drop=True), m.excluded)
+
+
+def best_efficiency_table(results: pd.DataFrame) -> Metric:
+    """Per category, division, benchmark and round of InferenceResults: the most efficient
+    valid Offline result with power, and the best so far with its ratio to the first round."""
+    return _table(results, best_per_round, efficiency_trend)
+
+
+def accuracy_pairs_table(results: pd.DataFrame) -> Metric:
+    """`same_system_pairs` (bert-99 vs bert-99.9, Offline) per category and division."""
+    return _table(results, same_system_pairs)
+
+
+def software_gains_table(results: pd.DataFrame) -> Metric:
+    """`consecutive_pairs` (Offline, every benchmark) per category and division."""
+    return _table(results, consecutive_pairs)

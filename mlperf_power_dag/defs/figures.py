@@ -18,6 +18,7 @@ import pydantic  # noqa: E402
 from mlperf_power_dag import local  # noqa: E402
 from mlperf_power_dag.asset_inputs import (  # noqa: E402
     FIGURE_EXTRA_TABLES,
+    FIGURE_METRICS,
     FIGURE_SUITES,
     figure_tables,
 )
@@ -241,6 +242,8 @@ def figure_asset(spec: FigureSpec) -> dg.AssetsDefinition:
     ins[primary] = dg.AssetIn(primary, metadata={WITH_LOCAL_KEY: True})  # see include_local
     extra_tables = FIGURE_EXTRA_TABLES.get(spec.key, {})
     ins.update({table: dg.AssetIn(table) for table in extra_tables.values()})
+    metric_tables = FIGURE_METRICS.get(spec.key, {})  # what the figure plots, precomputed
+    ins.update({table: dg.AssetIn(table) for table in metric_tables.values()})
 
     @dg.asset(
         name=spec.key,
@@ -281,6 +284,8 @@ def figure_asset(spec: FigureSpec) -> dg.AssetsDefinition:
             return
         extra = {t: (None if frames[t].empty else frames[t]) for t in spec.tables[1:]}
         extra.update({kw: problems_table(tables.get(t)) for kw, t in extra_tables.items()})
+        if not config.include_local:  # the metric tables hold the published results only
+            extra.update({kw: tables.get(t) for kw, t in metric_tables.items()})
         data = spec.build(frames[spec.tables[0]], params, **extra)
         fig = spec.render(data)
         try:
