@@ -299,7 +299,8 @@ def _stale_downstream(instance, keys: Sequence[str] | None, force: bool) -> tupl
 
     inputs = downstream_tables()
     wanted = list(keys) if keys else list(inputs)
-    if keys:  # an asset asked for by name is built with the cross-round assets it reads
+    asked = set(keys or ())
+    if keys:  # an asset asked for by name is built with the out-of-date assets it reads
         wanted = [*dict.fromkeys(k for key in keys for k in (*downstream_inputs(key), key))]
     base = UPath(settings.dataset_dir())
     todo, skipped = [], []
@@ -309,7 +310,7 @@ def _stale_downstream(instance, keys: Sequence[str] | None, force: bool) -> tupl
         if not any(dataset.list_partitions(base, t) for t in tables):
             skipped.append((key, f"no rows in {', '.join(tables)}"))
             continue
-        if force or keys:
+        if key in asked or (force and not keys):
             todo.append(key)
             continue
         outputs = (

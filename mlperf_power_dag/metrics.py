@@ -8,6 +8,7 @@ values it cannot use (NaN, inf or non-positive efficiencies).
 from __future__ import annotations
 
 import difflib
+import functools
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -15,8 +16,8 @@ import numpy as np
 import pandas as pd
 
 from mlperf_power_dag.benchmark_ids import CATEGORIES, DIVISIONS
-from mlperf_power_dag.rounds import registry
 from mlperf_power_dag.rounds.catalog import version_tuple
+from mlperf_power_dag.rounds.table import catalog_table
 
 # Columns that identify the result a number came from.
 PROVENANCE = [
@@ -62,55 +63,63 @@ class Metric:
 UNDATED_GAP = pd.Timedelta(days=182)  # axis position of a round with no known date
 
 
-def round_order(suite: str = "inference") -> list[str]:
-    """Known versions of a suite (catalog and discovered), oldest first."""
-    return [r.version for r in registry.all_rounds(suite)]
+def round_order(
+    suite: str = "inference",
+    rounds: pd.DataFrame | None = None,
+    present: Iterable[str] = (),
+) -> list[str]:
+    """Versions of a suite, oldest first: those of the rounds table `rounds` (columns of
+    `rounds.table.COLUMNS`; default: the catalog) and those `present` in the data."""
+    table = catalog_table() if rounds is None else rounds
+    known = table.loc[table["suite"] == suite, "version"].astype(str)
+    return sorted({*known, *(str(v) for v in present)}, key=version_tuple)
 
 
-def round_dates(suite: str = "inference") -> dict[str, pd.Timestamp]:
-    """Publication date of each known round of a suite; a round without a known date is placed
-    half a year after the round before it (its tick still says its version)."""
+def round_dates(
+    suite: str = "inference",
+    rounds: pd.DataFrame | None = None,
+    present: Iterable[str] = (),
+) -> dict[str, pd.Timestamp]:
+    """Publication date of each round of a suite (`rounds` and `present` as in `round_order`);
+    a round without a known date is placed half a year after the round before it (its tick
+    still says its version)."""
+    table = catalog_table() if rounds is None else rounds
+    mine = table.loc[table["suite"] == suite]
+    known = dict(zip(mine["version"].astype(str), mine["date"], strict=True))
     out: dict[str, pd.Timestamp] = {}
     last: pd.Timestamp | None = None
-    for r in registry.all_rounds(suite):
-        if r.date is not None:
-            last = pd.Timestamp(r.date)
+    for version in round_order(suite, table, present):
+        date = known.get(version)
+        if date is not None and not pd.isna(date):
+            last = pd.Timestamp(date)
         elif last is not None:
             last = last + UNDATED_GAP
         else:
             continue
-        out[r.version] = last
+        out[version] = last
     return out
 
 
-def round_rank(versions: Iterable[str], suite: str = "inference") -> list[int]:
-    """Sort key of versions: their position in the catalog (unknown ones after, by number)."""
+def round_rank(versions: Iterable[str]) -> list[int]:
+    """Sort key of versions: their position in version order."""
     versions = list(versions)
-    rank = round_rank_map(versions, suite)
+    rank = round_rank_map(versions)
     return [rank[v] for v in versions]
 
 
-def round_rank_map(versions: Iterable[str], suite: str = "inference") -> dict[str, int]:
+def round_rank_map(versions: Iterable[str]) -> dict[str, int]:
     """Sort key (as in `round_rank`) of each distinct version, keyed by version."""
-    order = {v: i for i, v in enumerate(round_order(suite))}
-    out: dict[str, int] = {}
-    for v in versions:
-        if v in out:
-            continue
-        if v in order:
-            out[v] = order[v]
-        else:
-            t = (*version_tuple(v), 0)
-            out[v] = 10_000 + t[0] * 100 + t[1]
-    return out
+    distinct = list(dict.fromkeys(versions))
+    order = {v: i for i, v in enumerate(sorted(distinct, key=version_tuple))}
+    return {v: order[v] for v in distinct}
 
 
-def sort_rounds(df: pd.DataFrame, column: str = "round", suite: str = "inference") -> pd.DataFrame:
-    """Rows sorted by the catalog order of a round column (stable)."""
+def sort_rounds(df: pd.DataFrame, column: str = "round") -> pd.DataFrame:
+    """Rows sorted by the version order of a round column (stable)."""
     if df.empty:
         return df
     versions = df[column].astype(str)
-    key = versions.map(round_rank_map(versions.unique(), suite))
+    key = versions.map(round_rank_map(versions.unique()))
     return df.assign(_rk=key).sort_values("_rk", kind="stable").drop(columns="_rk")
 
 
@@ -142,7 +151,7 @@ def select(
     return rows.copy()
 
 
-def split_revisions(results: pd.DataFrame, suite: str = "inference") -> pd.DataFrame:
+def split_revisions(results: pd.DataFrame) -> pd.DataFrame:
     """Rename benchmarks of rounds before their task changed to their earlier id."""
     if results.empty:
         return results
@@ -152,9 +161,9 @@ def split_revisions(results: pd.DataFrame, suite: str = "inference") -> pd.DataF
         hit = results["benchmark"] == bench
         if not hit.any():
             continue
-        if rank is None:  # one catalog read per call, ranks of the distinct rounds only
+        if rank is None:  # ranks of the distinct rounds only
             sinces = [s for s, _ in REVISIONS.values()]
-            rank = round_rank_map([*results["round"].unique(), *sinces], suite)
+            rank = round_rank_map([*results["round"].unique(), *sinces])
         early = results["round"].map(rank) < rank[since]
         if (hit & early).any():
             out = results.copy() if out is None else out
@@ -215,7 +224,6 @@ def best_per_round(
     division: str | None = "closed",
     scenario: str = "Offline",
     benchmarks: Sequence[str] | None = None,
-    suite: str = "inference",
 ) -> Metric:
     """Best result per benchmark and round of InferenceResults, with the result that set it.
 
@@ -230,14 +238,13 @@ def best_per_round(
         rows = rows.loc[has_power(rows)]
         rows = rows.assign(efficiency=efficiency(rows))
     best = best_per_group(rows, metric)
-    return Metric(sort_rounds(best.frame, suite=suite).reset_index(drop=True), best.excluded)
+    return Metric(sort_rounds(best.frame).reset_index(drop=True), best.excluded)
 
 
 def running_max(
     best: pd.DataFrame,
     value: str = "value",
     by: str = "benchmark",
-    suite: str = "inference",
 ) -> pd.DataFrame:
     """Best-so-far over rounds per group, carrying the provenance of the result that set it.
 
@@ -254,7 +261,7 @@ def running_max(
     at_x, at_best = columns.index("x_round"), columns.index("round_best")
     pad = [None] * (len(columns) - len(best.columns))
     out: list[tuple] = []
-    for _, grp in sort_rounds(best, suite=suite).groupby(by, sort=True):
+    for _, grp in sort_rounds(best).groupby(by, sort=True):
         holder: list | None = None
         # the rows' values as objects, as iterrows gives them: the frame below infers the
         # column types from them exactly as it does from a list of row Series
@@ -275,12 +282,11 @@ def normalize_to_first(
     value: str = "value",
     by: str = "benchmark",
     round_col: str = "x_round",
-    suite: str = "inference",
 ) -> pd.DataFrame:
     """Adds ``normalized``: `value` divided by the group's value in its first round."""
     if frame.empty:
         return frame.assign(normalized=pd.Series(dtype=float))
-    df = sort_rounds(frame, round_col, suite)
+    df = sort_rounds(frame, round_col)
     first = df.groupby(by, sort=False)[value].transform("first")
     return df.assign(normalized=df[value] / first)
 
@@ -419,7 +425,7 @@ def consecutive_pairs(
     division: str | None = "closed",
     scenario: str = "Offline",
     benchmarks: Sequence[str] | None = None,
-    suite: str = "inference",
+    rounds: pd.DataFrame | None = None,
 ) -> Metric:
     """Same benchmark on the same hardware in consecutive rounds, one pair per hardware.
 
@@ -429,7 +435,9 @@ def consecutive_pairs(
     so each result takes part in at most one pair per direction and no pair is repeated.
     Columns: benchmark, scenario, category, division, the hardware key, round_before,
     round_after, system_before, system_after, efficiency_before, efficiency_after,
-    source_path_before, source_path_after, pct_change.
+    source_path_before, source_path_after, pct_change. Consecutive: next to each other among
+    the inference rounds of the rounds table `rounds` (default: the catalog) and those in
+    `results`.
     """
     chosen = _hardware_representatives(
         results, category=category, division=division, scenario=scenario, benchmarks=benchmarks
@@ -439,7 +447,7 @@ def consecutive_pairs(
         return Metric(pd.DataFrame(), excluded, notes)
     hw = ["benchmark", "scenario", "category", "division", *HARDWARE_KEY]
     gkey = ["benchmark", "scenario", "category", "division", "_sub", "_acc", "_n", "_host"]
-    order = round_order(suite)
+    order = round_order("inference", rounds, results["round"].astype(str).unique())
     nxt = {order[i]: order[i + 1] for i in range(len(order) - 1)}
     reps = reps.assign(_next=reps["round"].map(nxt))
     keep = [*gkey, "round", "_next", *hw[4:], "system", "efficiency", "source_path"]
@@ -472,7 +480,7 @@ def consecutive_pairs(
         "pct_change",
     ]
     pairs = pairs[cols].sort_values(["benchmark", "system_before"], kind="stable")
-    pairs = sort_rounds(pairs, "round_before", suite)
+    pairs = sort_rounds(pairs, "round_before")
     return Metric(pairs.reset_index(drop=True), excluded, notes)
 
 
@@ -548,7 +556,6 @@ def system_series(
     scenario: str = "Offline",
     category: str | None = None,
     division: str | None = "closed",
-    suite: str = "inference",
 ) -> Metric:
     """The result of one benchmark for a chosen system in each round (round -> system id).
 
@@ -579,7 +586,7 @@ def system_series(
             continue
         picked.append(hit)
     frame = pd.concat(picked, ignore_index=True) if picked else rows.head(0)
-    return Metric(sort_rounds(frame, suite=suite).reset_index(drop=True), excluded, notes)
+    return Metric(sort_rounds(frame).reset_index(drop=True), excluded, notes)
 
 
 # ------------------------------------------------------------------- tiny, across rounds
@@ -676,6 +683,7 @@ def accuracy_pairs_table(results: pd.DataFrame) -> Metric:
     return _table(results, same_system_pairs)
 
 
-def software_gains_table(results: pd.DataFrame) -> Metric:
-    """`consecutive_pairs` (Offline, every benchmark) per category and division."""
-    return _table(results, consecutive_pairs)
+def software_gains_table(results: pd.DataFrame, rounds: pd.DataFrame | None = None) -> Metric:
+    """`consecutive_pairs` (Offline, every benchmark) per category and division, rounds
+    consecutive in the rounds table `rounds` (default: the catalog)."""
+    return _table(results, functools.partial(consecutive_pairs, rounds=rounds))

@@ -1,5 +1,6 @@
 """Cross-round metric tables over all inference partitions, queryable in the warehouse."""
 
+import functools
 from collections.abc import Callable
 
 import dagster as dg
@@ -11,9 +12,18 @@ from mlperf_power_dag.buildstate import FINGERPRINT_KEY
 from mlperf_power_dag.defs.automation import DOWNSTREAM
 from mlperf_power_dag.defs.fingerprint import current_fingerprint
 from mlperf_power_dag.defs.resources import MlperfHome
+from mlperf_power_dag.rounds import catalog, registry
+from mlperf_power_dag.rounds.table import rounds_table
 from mlperf_power_dag.schemas import InferenceResults, conform
 
 COMMON = dict(group_name="metrics", kinds={"parquet", "pandas"}, automation_condition=DOWNSTREAM)
+
+
+def known_rounds(home: MlperfHome) -> pd.DataFrame:
+    """The rounds table of every suite's known rounds: the catalog and those discovered into
+    the home."""
+    root = home.root()
+    return rounds_table(r for suite in catalog.SUITES for r in registry.all_rounds(suite, root))
 
 
 def _compute(
@@ -76,7 +86,9 @@ def inference_accuracy_pairs(
 def inference_software_gains(
     context: dg.AssetExecutionContext, inference_results: pd.DataFrame, mlperf_home: MlperfHome
 ) -> pd.DataFrame:
-    return _compute(context, mlperf_home, inference_results, metrics.software_gains_table)
+    rounds = known_rounds(mlperf_home)
+    table = functools.partial(metrics.software_gains_table, rounds=rounds)
+    return _compute(context, mlperf_home, inference_results, table)
 
 
 METRIC_ASSETS = [inference_best_efficiency, inference_accuracy_pairs, inference_software_gains]

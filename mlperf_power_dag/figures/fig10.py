@@ -40,17 +40,19 @@ def build_fig10(
     results: pd.DataFrame,
     params: Fig10Params | None = None,
     software_gains: pd.DataFrame | None = None,
+    rounds: pd.DataFrame | None = None,
 ) -> FigureData:
     """Percent change of samples/J from one round to the next on the same hardware; the pairs
     taken from `software_gains` (the software-gains metric table of the same results) where it
-    covers the parameters, else computed."""
+    covers the parameters, else computed with the rounds consecutive in the rounds table
+    `rounds` (default: the catalog)."""
     p = params or Fig10Params()
     kw = dict(
         category=p.category, division=p.division, scenario=p.scenario, benchmarks=p.benchmarks
     )
     m = software_gains_slice(software_gains, results, **kw)
     if m is None:
-        m = consecutive_pairs(results, **kw)
+        m = consecutive_pairs(results, **kw, rounds=rounds)
     notes = list(m.notes)
     if m.excluded:
         notes.append(f"{m.excluded} results excluded: efficiency NaN, inf or <= 0")
