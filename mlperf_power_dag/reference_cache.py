@@ -90,10 +90,11 @@ def tiny_reference_results(
     cache: Path | None = None,
     git_base: str | None = None,
     timeout_s: int | None = None,
+    warn: Log | None = None,
 ) -> pd.DataFrame:
     """Comparable rows (`tiny_crosscheck.COLUMNS`) of MLCommons' published Tiny tables for
     `rounds`, fetched from repositories under `git_base`, with the `reference` they come from
-    (`reference_label`)."""
+    (`reference_label`). A table that cannot be fetched is left out and named to `warn`."""
     rounds = sorted(set(rounds), key=catalog.version_tuple)
     extra = {} if timeout_s is None else {"timeout_s": timeout_s}
     base = git_base or settings.git_base()
@@ -103,7 +104,13 @@ def tiny_reference_results(
         dest = download.checkout_dir(
             cache or settings.cache_dir(), rnd.owner, rnd.repo_name, patterns, rnd.ref
         )
-        root = download.fetch(url, rnd.ref, patterns, dest, log=log, **extra).path
+        try:
+            root = download.fetch(url, rnd.ref, patterns, dest, log=log, **extra).path
+        except download.FetchError as e:
+            (warn or log or (lambda _m: None))(
+                f"{reference_label(rnd)}: not fetched, left out: {e}"
+            )
+            continue
         if rnd.source == catalog.CMX:
             table = tiny_crosscheck.read_cmx_tiny(root, rounds)
         else:

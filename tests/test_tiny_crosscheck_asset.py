@@ -90,3 +90,14 @@ def test_agreement_fails_on_a_drifted_value():
     cmp = cc.check_rounds(raw, published)
     row = cc.agreement(cmp).iloc[0]
     assert (row["energy_compared"], row["energy_within"], row["ok"]) == (2, 1, False)
+
+
+def test_an_unreachable_published_table_is_left_out_and_named(tmp_path):
+    from mlperf_power_dag import reference_cache
+
+    warned: list[str] = []
+    out = reference_cache.tiny_reference_results(
+        ["v1.2"], cache=tmp_path, git_base=f"file://{tmp_path}/nowhere", warn=warned.append
+    )
+    assert out.empty and list(out.columns) == [*cc.COLUMNS, "reference"]
+    assert [m.split(": ")[0] for m in warned] == [CMX, SUMMARY]

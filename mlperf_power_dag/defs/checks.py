@@ -193,6 +193,7 @@ def tiny_reference_results(
         cache=mlperf_home.cache_dir(),
         git_base=git.base_url(),
         timeout_s=git.timeout_s,
+        warn=context.log.warning,
     )
     counts = out.groupby([REFERENCE, "round"]).size()
     context.add_output_metadata(
