@@ -19,8 +19,10 @@ from mlperf_power_dag.defs.checks import (
     TINY_CROSSCHECK_ASSETS,
     crosscheck_agreement,
     inference_crosscheck,
+    inference_reference_keys,
     tiny_crosscheck,
     tiny_crosscheck_agreement,
+    tiny_reference_keys,
 )
 from mlperf_power_dag.defs.downstream import mlperf_progress
 from mlperf_power_dag.defs.figures import FIGURES, figure_assets
@@ -113,9 +115,11 @@ def make_definitions(
             )
         )
         sensors.append(automation_sensor(dg.AssetSelection.all() - round_selection))
-    checks = [crosscheck_agreement] if inference_crosscheck in downstream else []
+    checks = []
+    if inference_crosscheck in downstream:
+        checks += [crosscheck_agreement, inference_reference_keys]
     if tiny_crosscheck in downstream:
-        checks.append(tiny_crosscheck_agreement)
+        checks += [tiny_crosscheck_agreement, tiny_reference_keys]
     if all(a in downstream for a in METRIC_ASSETS):
         checks += METRIC_CHECKS
     with warnings.catch_warnings():

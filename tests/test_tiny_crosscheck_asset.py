@@ -66,7 +66,7 @@ def test_agreement_equals_the_pure_comparison(run, tiny, checkout):  # noqa: F81
     assert agreement["round"].tolist() == ["v0.7", "v1.0", "v1.1", "v1.2"]
     assert agreement["ok"].all()
     assert agreement["pairs"].sum() == 222 + 73
-    assert run["checks"] == {"tiny_crosscheck_agreement": True}
+    assert run["checks"] == {"tiny_crosscheck_agreement": True, "keys_and_provenance": True}
 
 
 def test_agreement_fails_on_a_drifted_value():

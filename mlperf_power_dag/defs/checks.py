@@ -7,7 +7,7 @@ The published tables are assets of their own (`inference_reference_results`,
 import dagster as dg
 import pandas as pd
 
-from mlperf_power_dag import crosscheck, reference_cache
+from mlperf_power_dag import crosscheck, reference_cache, table_checks
 from mlperf_power_dag import tiny_crosscheck as tiny_cc
 from mlperf_power_dag.asset_inputs import (
     CROSSCHECK_TABLES,
@@ -260,11 +260,55 @@ def tiny_crosscheck_agreement(tiny_crosscheck: pd.DataFrame) -> dg.AssetCheckRes
     )
 
 
+# Reference table -> (its key, the columns that name where each row was published).
+REFERENCE_KEYS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "inference_reference_results": (
+        (REFERENCE, *InferenceResults.Config.unique),
+        (REFERENCE, "source_repo", "source_path", "source_commit"),
+    ),
+    # published Tiny tables repeat a system name (never a whole row): no narrower key holds
+    "tiny_reference_results": ((REFERENCE, *tiny_cc.COLUMNS), (REFERENCE, "source")),
+}
+
+
+def _reference_check(table: str, frame: pd.DataFrame) -> dg.AssetCheckResult:
+    keys, sources = REFERENCE_KEYS[table]
+    outcome = table_checks.keys_and_sources(frame, keys, sources)
+    return dg.AssetCheckResult(
+        passed=outcome.passed, severity=dg.AssetCheckSeverity.WARN, metadata=outcome.metadata
+    )
+
+
+def _reference_description(table: str) -> str:
+    keys, sources = REFERENCE_KEYS[table]
+    return f"One row per ({', '.join(keys)}); {', '.join(sources)} on every row."
+
+
+@dg.asset_check(
+    asset=inference_reference_results,
+    name="keys_and_provenance",
+    description=_reference_description("inference_reference_results"),
+)
+def inference_reference_keys(inference_reference_results: pd.DataFrame) -> dg.AssetCheckResult:
+    return _reference_check("inference_reference_results", inference_reference_results)
+
+
+@dg.asset_check(
+    asset=tiny_reference_results,
+    name="keys_and_provenance",
+    description=_reference_description("tiny_reference_results"),
+)
+def tiny_reference_keys(tiny_reference_results: pd.DataFrame) -> dg.AssetCheckResult:
+    return _reference_check("tiny_reference_results", tiny_reference_results)
+
+
 CROSSCHECK_ASSETS = [inference_reference_results, inference_crosscheck]
 TINY_CROSSCHECK_ASSETS = [tiny_reference_results, tiny_crosscheck]
 
 __all__ = [
     "CROSSCHECK_ASSETS",
+    "inference_reference_keys",
+    "tiny_reference_keys",
     "TINY_CROSSCHECK_ASSETS",
     "crosscheck_agreement",
     "inference_crosscheck",
