@@ -23,11 +23,31 @@ FIGURE_SUITES: dict[str, tuple[str, ...]] = {
 # Figure key -> per-round tables it reads besides results tables, by the keyword of its build
 # function (fig5c marks, and on request leaves out, energy runs the tiny reader flagged).
 FIGURE_EXTRA_TABLES: dict[str, dict[str, str]] = {"fig5c": {"problems": "tiny_problems"}}
+# Figure key -> the metric tables it plots, by the keyword of its build function.
+FIGURE_METRICS: dict[str, dict[str, str]] = {
+    "fig5a": {"best_efficiency": "inference_best_efficiency"},
+    "fig5b": {"best_efficiency": "inference_best_efficiency"},
+    "fig8": {"accuracy_pairs": "inference_accuracy_pairs"},
+    "fig9": {"accuracy_pairs": "inference_accuracy_pairs"},
+    "fig10": {"software_gains": "inference_software_gains"},
+}
 METRIC_KEYS = ("inference_best_efficiency", "inference_accuracy_pairs", "inference_software_gains")
 METRIC_TABLES = ("inference_results",)
 CROSSCHECK_KEY = "inference_crosscheck"
 CROSSCHECK_TABLES = ("inference_results",)
-# The report reads every figure, the cross-check and the three results tables.
+# The published tables the inference cross-check compares with, for the tree rounds with power.
+REFERENCE_KEY = "inference_reference_results"
+REFERENCE_TABLES = ("inference_results",)
+TINY_CROSSCHECK_KEY = "tiny_crosscheck"
+TINY_CROSSCHECK_TABLES = ("tiny_results",)
+TINY_REFERENCE_KEY = "tiny_reference_results"
+TINY_REFERENCE_TABLES = ("tiny_results",)
+# Cross-round asset -> the cross-round assets it reads (built first when it is asked for).
+DOWNSTREAM_INPUTS: dict[str, tuple[str, ...]] = {
+    CROSSCHECK_KEY: (REFERENCE_KEY,),
+    TINY_CROSSCHECK_KEY: (TINY_REFERENCE_KEY,),
+}
+# The report reads every figure, the cross-checks and the three results tables.
 REPORT_KEY = "report"
 REPORT_TABLES = ("inference_results", "tiny_results", "training_results")
 
@@ -43,8 +63,16 @@ def downstream_tables() -> dict[str, list[str]]:
     out = {key: figure_tables(key) for key in FIGURE_SUITES}
     out.update({key: list(METRIC_TABLES) for key in METRIC_KEYS})
     out[CROSSCHECK_KEY] = list(CROSSCHECK_TABLES)
+    out[REFERENCE_KEY] = list(REFERENCE_TABLES)
+    out[TINY_CROSSCHECK_KEY] = list(TINY_CROSSCHECK_TABLES)
+    out[TINY_REFERENCE_KEY] = list(TINY_REFERENCE_TABLES)
     out[REPORT_KEY] = list(REPORT_TABLES)
     return out
+
+
+def downstream_inputs(key: str) -> tuple[str, ...]:
+    """The cross-round assets a cross-round asset reads."""
+    return (*DOWNSTREAM_INPUTS.get(key, ()), *FIGURE_METRICS.get(key, {}).values())
 
 
 def figures_using(suite: str) -> tuple[str, ...]:

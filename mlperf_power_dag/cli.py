@@ -288,12 +288,20 @@ def _stale_downstream(instance, keys: Sequence[str] | None, force: bool) -> tupl
     from upath import UPath
 
     from mlperf_power_dag import dataset
-    from mlperf_power_dag.asset_inputs import FIGURE_SUITES, REPORT_KEY, downstream_tables
+    from mlperf_power_dag.asset_inputs import (
+        FIGURE_SUITES,
+        REPORT_KEY,
+        downstream_inputs,
+        downstream_tables,
+    )
     from mlperf_power_dag.buildstate import FINGERPRINT_KEY
     from mlperf_power_dag.defs.fingerprint import current_fingerprint
 
     inputs = downstream_tables()
     wanted = list(keys) if keys else list(inputs)
+    asked = set(keys or ())
+    if keys:  # an asset asked for by name is built with the out-of-date assets it reads
+        wanted = [*dict.fromkeys(k for key in keys for k in (*downstream_inputs(key), key))]
     base = UPath(settings.dataset_dir())
     todo, skipped = [], []
     fingerprints: dict[tuple[str, ...], str] = {}
@@ -302,7 +310,7 @@ def _stale_downstream(instance, keys: Sequence[str] | None, force: bool) -> tupl
         if not any(dataset.list_partitions(base, t) for t in tables):
             skipped.append((key, f"no rows in {', '.join(tables)}"))
             continue
-        if force or keys:
+        if key in asked or (force and not keys):
             todo.append(key)
             continue
         outputs = (
@@ -310,7 +318,7 @@ def _stale_downstream(instance, keys: Sequence[str] | None, force: bool) -> tupl
             if key in FIGURE_SUITES
             else [settings.report_dir() / "index.html"]
             if key == REPORT_KEY
-            else []
+            else [dataset.single_path(base, key)]  # a table the assets after it read
         )
         event = instance.get_latest_materialization_event(dg.AssetKey(key))
         mat = event.asset_materialization if event else None
@@ -420,18 +428,40 @@ def _summary(
 
 
 def _crosscheck_line(base) -> str:
+    """The build summary's cross-check line: inference power, then Tiny values, within 1%."""
     from mlperf_power_dag import crosscheck, dataset
 
     try:
         diff = dataset.read_single(base, "inference_crosscheck")
     except (FileNotFoundError, OSError):
-        return "cross-check: not built"
-    if diff.empty or "reference" not in diff:
-        return "cross-check: no overlapping power results"
-    s = crosscheck.summarize(diff)
+        diff = None
+    if diff is None:
+        inference = "not built"
+    elif diff.empty or "reference" not in diff:
+        inference = "no overlapping power results"
+    else:
+        s = crosscheck.summarize(diff)
+        inference = (
+            f"{s['within_1pct']}/{s['matched']} matched power results within 1% of "
+            "MLCommons' published values"
+        )
+    return f"cross-check: {inference}{_tiny_crosscheck_part(base)}"
+
+
+def _tiny_crosscheck_part(base) -> str:
+    """`; tiny: ...` with the Tiny cross-check's energies and throughputs within 1%, if built."""
+    from mlperf_power_dag import dataset, tiny_crosscheck
+
+    try:
+        cmp = dataset.read_single(base, "tiny_crosscheck")
+    except (FileNotFoundError, OSError):
+        return ""
+    if cmp.empty or "reference" not in cmp:
+        return ""
+    s = tiny_crosscheck.agreement(cmp).sum(numeric_only=True)
     return (
-        f"cross-check: {s['within_1pct']}/{s['matched']} matched power results within 1% of "
-        "MLCommons' published values"
+        f"; tiny: {s['energy_within']}/{s['energy_compared']} energies and "
+        f"{s['throughput_within']}/{s['throughput_compared']} throughputs within 1%"
     )
 
 

@@ -14,7 +14,16 @@ import dagster as dg
 from mlperf_power_dag import suites
 from mlperf_power_dag.asset_inputs import REPORT_KEY, downstream_tables
 from mlperf_power_dag.defs.automation import automation_sensor, build_sensors_and_schedules
-from mlperf_power_dag.defs.checks import crosscheck_agreement, inference_crosscheck
+from mlperf_power_dag.defs.checks import (
+    CROSSCHECK_ASSETS,
+    TINY_CROSSCHECK_ASSETS,
+    crosscheck_agreement,
+    inference_crosscheck,
+    inference_reference_keys,
+    tiny_crosscheck,
+    tiny_crosscheck_agreement,
+    tiny_reference_keys,
+)
 from mlperf_power_dag.defs.downstream import mlperf_progress
 from mlperf_power_dag.defs.figures import FIGURES, figure_assets
 from mlperf_power_dag.defs.io import HomeDatasetIOManager, LocalDatasetIOManager, model_ref
@@ -40,12 +49,12 @@ __all__ = ["DOWNSTREAM_JOB", "LOCAL_JOB", "defs", "make_definitions", "round_job
 
 
 def downstream_assets(names: Collection[str]) -> list[dg.AssetsDefinition]:
-    """The cross-round assets (metrics, cross-check, figures, report) whose input tables all
-    belong to the suites `names`."""
+    """The cross-round assets (metrics, cross-checks and the published tables they compare
+    with, figures, report) whose input tables all belong to the suites `names`."""
     tables = downstream_tables()
     present = {f"{n}_results" for n in names}
     figures = figure_assets(names)
-    others = [inference_crosscheck, *METRIC_ASSETS]
+    others = [*CROSSCHECK_ASSETS, *TINY_CROSSCHECK_ASSETS, *METRIC_ASSETS]
     out = figures + [a for a in others if set(tables[a.key.to_user_string()]) <= present]
     if len(figures) == len(FIGURES) and set(tables[REPORT_KEY]) <= present:
         out.append(report_site)
@@ -106,7 +115,11 @@ def make_definitions(
             )
         )
         sensors.append(automation_sensor(dg.AssetSelection.all() - round_selection))
-    checks = [crosscheck_agreement] if inference_crosscheck in downstream else []
+    checks = []
+    if inference_crosscheck in downstream:
+        checks += [crosscheck_agreement, inference_reference_keys]
+    if tiny_crosscheck in downstream:
+        checks += [tiny_crosscheck_agreement, tiny_reference_keys]
     if all(a in downstream for a in METRIC_ASSETS):
         checks += METRIC_CHECKS
     with warnings.catch_warnings():

@@ -8,14 +8,16 @@ values it cannot use (NaN, inf or non-positive efficiencies).
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+import functools
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
-from mlperf_power_dag.rounds import registry
+from mlperf_power_dag.benchmark_ids import CATEGORIES, DIVISIONS
 from mlperf_power_dag.rounds.catalog import version_tuple
+from mlperf_power_dag.rounds.table import catalog_table
 
 # Columns that identify the result a number came from.
 PROVENANCE = [
@@ -61,55 +63,63 @@ class Metric:
 UNDATED_GAP = pd.Timedelta(days=182)  # axis position of a round with no known date
 
 
-def round_order(suite: str = "inference") -> list[str]:
-    """Known versions of a suite (catalog and discovered), oldest first."""
-    return [r.version for r in registry.all_rounds(suite)]
+def round_order(
+    suite: str = "inference",
+    rounds: pd.DataFrame | None = None,
+    present: Iterable[str] = (),
+) -> list[str]:
+    """Versions of a suite, oldest first: those of the rounds table `rounds` (columns of
+    `rounds.table.COLUMNS`; default: the catalog) and those `present` in the data."""
+    table = catalog_table() if rounds is None else rounds
+    known = table.loc[table["suite"] == suite, "version"].astype(str)
+    return sorted({*known, *(str(v) for v in present)}, key=version_tuple)
 
 
-def round_dates(suite: str = "inference") -> dict[str, pd.Timestamp]:
-    """Publication date of each known round of a suite; a round without a known date is placed
-    half a year after the round before it (its tick still says its version)."""
+def round_dates(
+    suite: str = "inference",
+    rounds: pd.DataFrame | None = None,
+    present: Iterable[str] = (),
+) -> dict[str, pd.Timestamp]:
+    """Publication date of each round of a suite (`rounds` and `present` as in `round_order`);
+    a round without a known date is placed half a year after the round before it (its tick
+    still says its version)."""
+    table = catalog_table() if rounds is None else rounds
+    mine = table.loc[table["suite"] == suite]
+    known = dict(zip(mine["version"].astype(str), mine["date"], strict=True))
     out: dict[str, pd.Timestamp] = {}
     last: pd.Timestamp | None = None
-    for r in registry.all_rounds(suite):
-        if r.date is not None:
-            last = pd.Timestamp(r.date)
+    for version in round_order(suite, table, present):
+        date = known.get(version)
+        if date is not None and not pd.isna(date):
+            last = pd.Timestamp(date)
         elif last is not None:
             last = last + UNDATED_GAP
         else:
             continue
-        out[r.version] = last
+        out[version] = last
     return out
 
 
-def round_rank(versions: Iterable[str], suite: str = "inference") -> list[int]:
-    """Sort key of versions: their position in the catalog (unknown ones after, by number)."""
+def round_rank(versions: Iterable[str]) -> list[int]:
+    """Sort key of versions: their position in version order."""
     versions = list(versions)
-    rank = round_rank_map(versions, suite)
+    rank = round_rank_map(versions)
     return [rank[v] for v in versions]
 
 
-def round_rank_map(versions: Iterable[str], suite: str = "inference") -> dict[str, int]:
+def round_rank_map(versions: Iterable[str]) -> dict[str, int]:
     """Sort key (as in `round_rank`) of each distinct version, keyed by version."""
-    order = {v: i for i, v in enumerate(round_order(suite))}
-    out: dict[str, int] = {}
-    for v in versions:
-        if v in out:
-            continue
-        if v in order:
-            out[v] = order[v]
-        else:
-            t = (*version_tuple(v), 0)
-            out[v] = 10_000 + t[0] * 100 + t[1]
-    return out
+    distinct = list(dict.fromkeys(versions))
+    order = {v: i for i, v in enumerate(sorted(distinct, key=version_tuple))}
+    return {v: order[v] for v in distinct}
 
 
-def sort_rounds(df: pd.DataFrame, column: str = "round", suite: str = "inference") -> pd.DataFrame:
-    """Rows sorted by the catalog order of a round column (stable)."""
+def sort_rounds(df: pd.DataFrame, column: str = "round") -> pd.DataFrame:
+    """Rows sorted by the version order of a round column (stable)."""
     if df.empty:
         return df
     versions = df[column].astype(str)
-    key = versions.map(round_rank_map(versions.unique(), suite))
+    key = versions.map(round_rank_map(versions.unique()))
     return df.assign(_rk=key).sort_values("_rk", kind="stable").drop(columns="_rk")
 
 
@@ -141,7 +151,7 @@ def select(
     return rows.copy()
 
 
-def split_revisions(results: pd.DataFrame, suite: str = "inference") -> pd.DataFrame:
+def split_revisions(results: pd.DataFrame) -> pd.DataFrame:
     """Rename benchmarks of rounds before their task changed to their earlier id."""
     if results.empty:
         return results
@@ -151,9 +161,9 @@ def split_revisions(results: pd.DataFrame, suite: str = "inference") -> pd.DataF
         hit = results["benchmark"] == bench
         if not hit.any():
             continue
-        if rank is None:  # one catalog read per call, ranks of the distinct rounds only
+        if rank is None:  # ranks of the distinct rounds only
             sinces = [s for s, _ in REVISIONS.values()]
-            rank = round_rank_map([*results["round"].unique(), *sinces], suite)
+            rank = round_rank_map([*results["round"].unique(), *sinces])
         early = results["round"].map(rank) < rank[since]
         if (hit & early).any():
             out = results.copy() if out is None else out
@@ -214,7 +224,6 @@ def best_per_round(
     division: str | None = "closed",
     scenario: str = "Offline",
     benchmarks: Sequence[str] | None = None,
-    suite: str = "inference",
 ) -> Metric:
     """Best result per benchmark and round of InferenceResults, with the result that set it.
 
@@ -229,14 +238,13 @@ def best_per_round(
         rows = rows.loc[has_power(rows)]
         rows = rows.assign(efficiency=efficiency(rows))
     best = best_per_group(rows, metric)
-    return Metric(sort_rounds(best.frame, suite=suite).reset_index(drop=True), best.excluded)
+    return Metric(sort_rounds(best.frame).reset_index(drop=True), best.excluded)
 
 
 def running_max(
     best: pd.DataFrame,
     value: str = "value",
     by: str = "benchmark",
-    suite: str = "inference",
 ) -> pd.DataFrame:
     """Best-so-far over rounds per group, carrying the provenance of the result that set it.
 
@@ -253,7 +261,7 @@ def running_max(
     at_x, at_best = columns.index("x_round"), columns.index("round_best")
     pad = [None] * (len(columns) - len(best.columns))
     out: list[tuple] = []
-    for _, grp in sort_rounds(best, suite=suite).groupby(by, sort=True):
+    for _, grp in sort_rounds(best).groupby(by, sort=True):
         holder: list | None = None
         # the rows' values as objects, as iterrows gives them: the frame below infers the
         # column types from them exactly as it does from a list of row Series
@@ -274,12 +282,11 @@ def normalize_to_first(
     value: str = "value",
     by: str = "benchmark",
     round_col: str = "x_round",
-    suite: str = "inference",
 ) -> pd.DataFrame:
     """Adds ``normalized``: `value` divided by the group's value in its first round."""
     if frame.empty:
         return frame.assign(normalized=pd.Series(dtype=float))
-    df = sort_rounds(frame, round_col, suite)
+    df = sort_rounds(frame, round_col)
     first = df.groupby(by, sort=False)[value].transform("first")
     return df.assign(normalized=df[value] / first)
 
@@ -373,6 +380,40 @@ def same_system_pairs(
     return Metric(sort_rounds(pairs).reset_index(drop=True), excluded)
 
 
+def _metric_slice(table: pd.DataFrame | None, category: str, division: str) -> pd.DataFrame:
+    """The rows of one category and division of a metric table computed per slice."""
+    if table is None or "category" not in table.columns:  # an empty metric table
+        return pd.DataFrame()
+    mine = (table["category"] == category) & (table["division"] == division)
+    return table.loc[mine].reset_index(drop=True)
+
+
+def accuracy_pairs_slice(
+    table: pd.DataFrame | None,
+    results: pd.DataFrame,
+    a: str = "bert-99",
+    b: str = "bert-99.9",
+    *,
+    category: str | None = "datacenter",
+    division: str | None = "closed",
+    scenario: str = "Offline",
+) -> Metric | None:
+    """`same_system_pairs` of `results` read from `table`, the accuracy-pairs metric table of
+    the same results (default targets and scenario, every category and division); None when
+    the table is not given or does not cover these parameters. The pairs excluded for an
+    unusable efficiency are counted from `results`."""
+    if table is None or (a, b, scenario) != ("bert-99", "bert-99.9", "Offline"):
+        return None
+    if category is None or division is None:
+        return None
+    frame = _metric_slice(table, category, division)
+    rows = select(results, category=category, division=division, scenario=scenario)
+    rows = rows.loc[has_power(rows)]
+    key = ["round", "category", "division", "submitter", "system", "scenario"]
+    both = rows.loc[rows["benchmark"] == a, key].merge(rows.loc[rows["benchmark"] == b, key])
+    return Metric(frame, len(both) - len(frame))
+
+
 def _norm_text(s: pd.Series) -> pd.Series:
     return s.fillna("").astype(str).str.strip().str.replace(r"\s+", " ", regex=True).str.lower()
 
@@ -384,7 +425,7 @@ def consecutive_pairs(
     division: str | None = "closed",
     scenario: str = "Offline",
     benchmarks: Sequence[str] | None = None,
-    suite: str = "inference",
+    rounds: pd.DataFrame | None = None,
 ) -> Metric:
     """Same benchmark on the same hardware in consecutive rounds, one pair per hardware.
 
@@ -394,35 +435,19 @@ def consecutive_pairs(
     so each result takes part in at most one pair per direction and no pair is repeated.
     Columns: benchmark, scenario, category, division, the hardware key, round_before,
     round_after, system_before, system_after, efficiency_before, efficiency_after,
-    source_path_before, source_path_after, pct_change.
+    source_path_before, source_path_after, pct_change. Consecutive: next to each other among
+    the inference rounds of the rounds table `rounds` (default: the catalog) and those in
+    `results`.
     """
-    rows = select(
+    chosen = _hardware_representatives(
         results, category=category, division=division, scenario=scenario, benchmarks=benchmarks
     )
-    rows = rows.loc[has_power(rows)]
-    rows = rows.assign(efficiency=efficiency(rows))
-    cleaned = clean(rows, "efficiency")
-    df = cleaned.frame
-    notes: list[str] = []
-    if df.empty:
-        return Metric(pd.DataFrame(), cleaned.excluded, notes)
+    reps, excluded, notes = chosen.frame, chosen.excluded, chosen.notes
+    if reps.empty:
+        return Metric(pd.DataFrame(), excluded, notes)
     hw = ["benchmark", "scenario", "category", "division", *HARDWARE_KEY]
-    df = df.assign(
-        _acc=_norm_text(df["accelerator"]),
-        _n=df["accelerators"].astype("Int64").astype(str),
-        _host=_norm_text(df["host_processor"]),
-        _sub=_norm_text(df["submitter"]),
-    )
     gkey = ["benchmark", "scenario", "category", "division", "_sub", "_acc", "_n", "_host"]
-    df = df.sort_values(["efficiency", "system"], ascending=[False, True], kind="stable")
-    reps = df.drop_duplicates([*gkey, "round"], keep="first")
-    reduced = len(df) - len(reps)
-    if reduced:
-        notes.append(
-            f"{reduced} results not paired: another result on the same hardware and benchmark "
-            "in the same round was more efficient"
-        )
-    order = round_order(suite)
+    order = round_order("inference", rounds, results["round"].astype(str).unique())
     nxt = {order[i]: order[i + 1] for i in range(len(order) - 1)}
     reps = reps.assign(_next=reps["round"].map(nxt))
     keep = [*gkey, "round", "_next", *hw[4:], "system", "efficiency", "source_path"]
@@ -455,8 +480,72 @@ def consecutive_pairs(
         "pct_change",
     ]
     pairs = pairs[cols].sort_values(["benchmark", "system_before"], kind="stable")
-    pairs = sort_rounds(pairs, "round_before", suite)
-    return Metric(pairs.reset_index(drop=True), cleaned.excluded, notes)
+    pairs = sort_rounds(pairs, "round_before")
+    return Metric(pairs.reset_index(drop=True), excluded, notes)
+
+
+def _hardware_representatives(
+    results: pd.DataFrame,
+    *,
+    category: str | None,
+    division: str | None,
+    scenario: str,
+    benchmarks: Sequence[str] | None,
+) -> Metric:
+    """The most efficient usable result per hardware, benchmark and round (the candidates of
+    `consecutive_pairs`), the results excluded and a note on the results left out."""
+    rows = select(
+        results, category=category, division=division, scenario=scenario, benchmarks=benchmarks
+    )
+    rows = rows.loc[has_power(rows)]
+    rows = rows.assign(efficiency=efficiency(rows))
+    cleaned = clean(rows, "efficiency")
+    df = cleaned.frame
+    notes: list[str] = []
+    if df.empty:
+        return Metric(df, cleaned.excluded, notes)
+    df = df.assign(
+        _acc=_norm_text(df["accelerator"]),
+        _n=df["accelerators"].astype("Int64").astype(str),
+        _host=_norm_text(df["host_processor"]),
+        _sub=_norm_text(df["submitter"]),
+    )
+    gkey = ["benchmark", "scenario", "category", "division", "_sub", "_acc", "_n", "_host"]
+    df = df.sort_values(["efficiency", "system"], ascending=[False, True], kind="stable")
+    reps = df.drop_duplicates([*gkey, "round"], keep="first")
+    reduced = len(df) - len(reps)
+    if reduced:
+        notes.append(
+            f"{reduced} results not paired: another result on the same hardware and benchmark "
+            "in the same round was more efficient"
+        )
+    return Metric(reps, cleaned.excluded, notes)
+
+
+def software_gains_slice(
+    table: pd.DataFrame | None,
+    results: pd.DataFrame,
+    *,
+    category: str | None = "datacenter",
+    division: str | None = "closed",
+    scenario: str = "Offline",
+    benchmarks: Sequence[str] | None = None,
+) -> Metric | None:
+    """`consecutive_pairs` of `results` read from `table`, the software-gains metric table of
+    the same results (Offline, every category and division); None when the table is not given
+    or does not cover these parameters. The results excluded or left unpaired are counted
+    from `results`."""
+    if table is None or scenario != "Offline" or category is None or division is None:
+        return None
+    reps = _hardware_representatives(
+        results, category=category, division=division, scenario=scenario, benchmarks=benchmarks
+    )
+    if reps.frame.empty:
+        return Metric(pd.DataFrame(), reps.excluded, reps.notes)
+    frame = _metric_slice(table, category, division)
+    if benchmarks is not None and len(frame):
+        frame = frame.loc[frame["benchmark"].isin(list(benchmarks))].reset_index(drop=True)
+    return Metric(frame, reps.excluded, reps.notes)
 
 
 def system_series(
@@ -467,7 +556,6 @@ def system_series(
     scenario: str = "Offline",
     category: str | None = None,
     division: str | None = "closed",
-    suite: str = "inference",
 ) -> Metric:
     """The result of one benchmark for a chosen system in each round (round -> system id).
 
@@ -498,7 +586,7 @@ def system_series(
             continue
         picked.append(hit)
     frame = pd.concat(picked, ignore_index=True) if picked else rows.head(0)
-    return Metric(sort_rounds(frame, suite=suite).reset_index(drop=True), excluded, notes)
+    return Metric(sort_rounds(frame).reset_index(drop=True), excluded, notes)
 
 
 # ------------------------------------------------------------------- tiny, across rounds
@@ -540,3 +628,62 @@ def repeated_results(tables: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
             else:
                 first[key] = rnd
     return pd.DataFrame(out, columns=["round", "submitter", "system", "benchmark", "first_round"])
+
+
+# ------------------------------------------------------------ the cross-round metric tables
+
+
+def per_slice(results: pd.DataFrame, fn: Callable[..., Metric]) -> Metric:
+    """`fn(results, category=..., division=...)` for every category and division present in
+    the InferenceResults `results`, concatenated; the exclusions summed."""
+    parts, excluded = [], 0
+    present = set(zip(results["category"], results["division"], strict=True))
+    for category in CATEGORIES:
+        for division in DIVISIONS:
+            if (category, division) not in present:
+                continue
+            m = fn(results, category=category, division=division)
+            excluded += m.excluded
+            if len(m.frame):
+                parts.append(m.frame)
+    return Metric(pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(), excluded)
+
+
+def efficiency_trend(best: pd.DataFrame) -> pd.DataFrame:
+    """Best-so-far and its ratio to the first round, per category and division, of a
+    `best_per_round` table (the columns of the best-efficiency table)."""
+    parts = [
+        normalize_to_first(running_max(grp))
+        for _, grp in best.groupby(["category", "division"], sort=False)
+    ]
+    return pd.concat(parts, ignore_index=True).rename(
+        columns={
+            "value": "best_samples_per_joule",
+            "x_round": "as_of_round",
+            "round_best": "best_so_far",
+            "normalized": "best_so_far_normalized",
+        }
+    )
+
+
+def _table(results: pd.DataFrame, fn, post=None) -> Metric:
+    m = per_slice(results, fn) if len(results) else Metric(pd.DataFrame(), 0)
+    frame = post(m.frame) if post is not None and not m.frame.empty else m.frame
+    return Metric(frame.reset_index(drop=True), m.excluded)
+
+
+def best_efficiency_table(results: pd.DataFrame) -> Metric:
+    """Per category, division, benchmark and round of InferenceResults: the most efficient
+    valid Offline result with power, and the best so far with its ratio to the first round."""
+    return _table(results, best_per_round, efficiency_trend)
+
+
+def accuracy_pairs_table(results: pd.DataFrame) -> Metric:
+    """`same_system_pairs` (bert-99 vs bert-99.9, Offline) per category and division."""
+    return _table(results, same_system_pairs)
+
+
+def software_gains_table(results: pd.DataFrame, rounds: pd.DataFrame | None = None) -> Metric:
+    """`consecutive_pairs` (Offline, every benchmark) per category and division, rounds
+    consecutive in the rounds table `rounds` (default: the catalog)."""
+    return _table(results, functools.partial(consecutive_pairs, rounds=rounds))

@@ -1,21 +1,22 @@
-"""Published reference tables (CMX, summary_results.json) read once per commit.
+"""Published reference tables (CMX, summary_results.json, Tiny summaries) fetched and read.
 
-The cross-check compares every tree round with MLCommons' published tables. Reading those
-(hundreds of CMX JSON files) costs seconds on every run although they change only when their
-repository does: the table read for one (round, source, commit) by one version of the reader
-code is kept as Parquet under the cache folder and reused.
+The cross-checks compare the rounds read from the submission trees with MLCommons' published
+tables. Reading the inference ones (hundreds of CMX JSON files) costs seconds on every run
+although they change only when their repository does: the table read for one (round, source,
+commit) by one version of the reader code is kept as Parquet under the cache folder and reused.
+The Tiny ones (a few hundred small rows) are read again whenever they are asked for.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import pandas as pd
 
-from mlperf_power_dag import settings, suites, versions
-from mlperf_power_dag.rounds import load
+from mlperf_power_dag import settings, suites, tiny_crosscheck, versions
+from mlperf_power_dag.rounds import catalog, download, load
 from mlperf_power_dag.rounds.catalog import Round
 from mlperf_power_dag.schemas import conform
 
@@ -52,3 +53,71 @@ def reference_results(
     results.to_parquet(tmp, index=False)
     os.replace(tmp, path)
     return results
+
+
+def reference_label(rnd: Round) -> str:
+    """How a cross-check names a published table: `<source>:<owner>/<repo>@<ref>`."""
+    return f"{rnd.source}:{rnd.slug}@{rnd.ref}"
+
+
+def inference_references(version: str) -> list[Round]:
+    """The published tables one inference tree round is checked against: CMX, and its
+    summary_results.json where one is published."""
+    cmx = Round("inference", version, None, source=catalog.CMX, repo=catalog.CMX_REPO,
+                ref=catalog.CMX_REF)  # fmt: skip
+    out = [cmx]
+    if version in catalog.SUMMARY_REFERENCES:
+        out.append(catalog.SUMMARY_REFERENCES[version])
+    return out
+
+
+def tiny_references(rounds: Iterable[str]) -> list[tuple[Round, tuple[str, ...]]]:
+    """The published Tiny tables covering some of `rounds`, each with the files it needs: the
+    CMX tiny results, and summary.csv of the rounds that publish one."""
+    want = set(rounds)
+    cmx = Round("tiny", "all", None, source=catalog.CMX, repo=catalog.CMX_REPO,
+                ref=catalog.CMX_REF)  # fmt: skip
+    out = [(cmx, tiny_crosscheck.CMX_PATTERNS)]
+    for version in sorted(want & set(tiny_crosscheck.SUMMARY_ROUNDS), key=catalog.version_tuple):
+        rnd = Round("tiny", version, None, source=tiny_crosscheck.SUMMARY_SOURCE)
+        out.append((rnd, tiny_crosscheck.SUMMARY_PATTERNS))
+    return out
+
+
+def tiny_reference_results(
+    rounds: Iterable[str],
+    log: Log | None = None,
+    cache: Path | None = None,
+    git_base: str | None = None,
+    timeout_s: int | None = None,
+    warn: Log | None = None,
+) -> pd.DataFrame:
+    """Comparable rows (`tiny_crosscheck.COLUMNS`) of MLCommons' published Tiny tables for
+    `rounds`, fetched from repositories under `git_base`, with the `reference` they come from
+    (`reference_label`). A table that cannot be fetched is left out and named to `warn`."""
+    rounds = sorted(set(rounds), key=catalog.version_tuple)
+    extra = {} if timeout_s is None else {"timeout_s": timeout_s}
+    base = git_base or settings.git_base()
+    parts = []
+    for rnd, patterns in tiny_references(rounds):
+        url = download.repo_url(base, rnd.owner, rnd.repo_name)
+        dest = download.checkout_dir(
+            cache or settings.cache_dir(), rnd.owner, rnd.repo_name, patterns, rnd.ref
+        )
+        try:
+            root = download.fetch(url, rnd.ref, patterns, dest, log=log, **extra).path
+        except download.FetchError as e:
+            (warn or log or (lambda _m: None))(
+                f"{reference_label(rnd)}: not fetched, left out: {e}"
+            )
+            continue
+        if rnd.source == catalog.CMX:
+            table = tiny_crosscheck.read_cmx_tiny(root, rounds)
+        else:
+            table = tiny_crosscheck.read_summary_csv(
+                (root / "summary.csv").read_bytes(), rnd.version
+            )
+        parts.append(table.assign(reference=reference_label(rnd)))
+    if not parts:
+        return pd.DataFrame(columns=[*tiny_crosscheck.COLUMNS, "reference"])
+    return pd.concat(parts, ignore_index=True)

@@ -24,9 +24,9 @@ from typing import Any
 import pandas as pd
 from upath import UPath
 
-from mlperf_power_dag import crosscheck, dataset
+from mlperf_power_dag import crosscheck, dataset, tiny_crosscheck
 from mlperf_power_dag import suites as suite_specs
-from mlperf_power_dag.asset_inputs import CROSSCHECK_KEY, FIGURE_SUITES
+from mlperf_power_dag.asset_inputs import CROSSCHECK_KEY, FIGURE_SUITES, TINY_CROSSCHECK_KEY
 from mlperf_power_dag.freshness import FreshnessState
 from mlperf_power_dag.freshness import html_section as freshness_section
 from mlperf_power_dag.schemas import Problems
@@ -353,7 +353,14 @@ def data_summary(base: UPath) -> dict[str, Any]:
         for (rnd, ref), grp in diff.groupby(["round", "reference"], sort=True):
             s = crosscheck.summarize(grp)
             cross.append({"round": str(rnd), "reference": str(ref), **s})
-    return {"suites": suites, "crosscheck": cross}
+    try:
+        tiny = dataset.read_single(base, TINY_CROSSCHECK_KEY)
+    except (FileNotFoundError, OSError):
+        tiny = None
+    tiny_cross: list[dict[str, Any]] = []
+    if tiny is not None and not tiny.empty and "reference" in tiny.columns:
+        tiny_cross = tiny_crosscheck.agreement(tiny).to_dict("records")
+    return {"suites": suites, "crosscheck": cross, "tiny_crosscheck": tiny_cross}
 
 
 def _first(df: pd.DataFrame, col: str) -> str | None:
@@ -454,6 +461,41 @@ def _data_body(summary: Mapping[str, Any], base: UPath, site: Path, link_base: s
                 ("Round", "Reference", "Matched", "Within 1%", "Share", "Only ours", "Only theirs"),
                 rows,
                 numeric={2, 3, 4, 5, 6},
+            )
+        )
+    tiny = summary.get("tiny_crosscheck") or []
+    if tiny:
+        parts.append(
+            "<p>Tiny: throughput, energy per inference and accuracy of every result read from "
+            "the submission trees, paired with the published value: within 1% of compared.</p>"
+        )
+        rows = [
+            (
+                c["round"],
+                c["reference"],
+                c["pairs"],
+                f"{c['throughput_within']}/{c['throughput_compared']}",
+                f"{c['energy_within']}/{c['energy_compared']}",
+                f"{c['accuracy_within']}/{c['accuracy_compared']}",
+                c["only_ours"],
+                c["only_published"],
+            )
+            for c in tiny
+        ]
+        parts.append(
+            _table(
+                (
+                    "Round",
+                    "Reference",
+                    "Pairs",
+                    "Throughput",
+                    "Energy",
+                    "Accuracy",
+                    "Only ours",
+                    "Only theirs",
+                ),
+                rows,
+                numeric={2, 6, 7},
             )
         )
     return "\n".join(parts)

@@ -35,6 +35,10 @@ from mlperf_power_dag.parsers.tiny_results import parse_number
 
 CMX_PATTERNS = ("/experiment/mlperf-tiny--v*/*/cm-result.json",)
 SUMMARY_PATTERNS = ("/summary.csv",)
+SUMMARY_SOURCE = "summary.csv"
+SUMMARY_ROUNDS = ("v1.2",)  # the rounds whose results repository publishes summary.csv
+# Agreement the cross-check asks of every published table: share of compared values within 1%.
+MIN_SHARE_WITHIN = 0.98
 
 COLUMNS = [
     "round",
@@ -278,3 +282,53 @@ def summarize(cmp: pd.DataFrame, tolerance: float = 0.01) -> dict[str, Any]:
             (paired[f"{what}_ours"].isna() & paired[f"{what}_published"].notna()).sum()
         )
     return out
+
+
+def agreement(cmp: pd.DataFrame, min_share: float = MIN_SHARE_WITHIN) -> pd.DataFrame:
+    """Per round and published table of a cross-check (`compare` rows with a `reference`
+    column): pairs, leftovers, values compared and within 1% for throughput, energy and
+    accuracy, and `ok`: every share within 1% is at least `min_share` (or nothing compared)."""
+    rows = []
+    for (version, ref), grp in cmp.groupby(["round", "reference"], sort=True):
+        s = summarize(grp)
+        ok = all(
+            s[f"{w}_compared"] == 0 or s[f"{w}_share_within"] >= min_share
+            for w in ("throughput", "energy", "accuracy")
+        )
+        rows.append(
+            {
+                "round": str(version),
+                "reference": str(ref),
+                "pairs": s["pairs"],
+                "ambiguous": s["ambiguous_ours"],
+                "only_ours": s["only_ours"],
+                "only_published": s["only_published"],
+                **{
+                    f"{w}_{k}": s[f"{w}_{k}"]
+                    for w in ("throughput", "energy", "accuracy")
+                    for k in ("compared", "within")
+                },
+                "ok": bool(ok),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def check_rounds(tiny: pd.DataFrame, published: pd.DataFrame) -> pd.DataFrame:
+    """`compare` of TinyResults rows with each published table in `published` (comparable
+    rows with a `reference` column), over the rounds both cover; the rows of each comparison
+    carry its `reference`."""
+    if tiny.empty or published.empty or "reference" not in published.columns:
+        return pd.DataFrame()
+    ours = comparable(tiny)
+    parts = []
+    for ref, pub in published.groupby("reference", sort=False):
+        rounds = set(pub["round"]) & set(ours["round"])
+        if not rounds:
+            continue
+        cmp = compare(
+            ours[ours["round"].isin(rounds)],
+            _frame(pub[pub["round"].isin(rounds)].to_dict("records")),
+        )
+        parts.append(cmp.assign(reference=ref))
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()

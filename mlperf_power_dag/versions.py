@@ -34,6 +34,7 @@ DOWNSTREAM_SOURCES = (
     "schemas.py",
     "rounds/catalog.py",
     "rounds/registry.py",
+    "rounds/table.py",
     "benchmark_ids.py",
     "dataset.py",
     "report.py",

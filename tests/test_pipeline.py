@@ -217,7 +217,7 @@ def test_warm_build_does_nothing_but_say_so(built):
     assert [m for m in log if ": done in" in m and not m.startswith("inference v0.6")] == []
     assert "metrics, checks and figures: nothing to rebuild" in log
     kept = [m for m in log if m.startswith("skipped (inputs and code unchanged): ")]
-    assert len(kept) == 1 and len(kept[0].split(": ")[1].split(", ")) == 16  # with the report
+    assert len(kept) == 1 and len(kept[0].split(": ")[1].split(", ")) == 19  # with the report
 
 
 def test_the_dataset_is_readable_without_the_package(built):

@@ -14,7 +14,7 @@ from browser import CHROMIUM, NO_CHROMIUM, click_a_point, overflow, report_page,
 from test_metrics import frame, row
 from upath import UPath
 
-from mlperf_power_dag import dataset, report
+from mlperf_power_dag import dataset, report, tiny_crosscheck
 from mlperf_power_dag.asset_inputs import FIGURE_SUITES
 from mlperf_power_dag.figures.common import save
 from mlperf_power_dag.figures.fig1 import Fig1Params, build_fig1, render_fig1
@@ -351,3 +351,29 @@ def test_results_read_from_cmx_link_to_their_submission_repository():
         f"{base}v4.0/tree/master/closed/A/results/s/resnet50/Offline",
         f"{base}v4.1/tree/{'d' * 40}/closed/B/results/t/bert-99",
     ]
+
+
+def test_data_page_lists_the_tiny_crosscheck(tmp_path):
+    tiny = pd.DataFrame(
+        {
+            "round": ["v1.2"] * 2,
+            "division": ["closed"] * 2,
+            "submitter": ["acme"] * 2,
+            "system": ["a", "b"],
+            "benchmark": ["ic", "kws"],
+            "throughput_ips": [100.0, 10.0],
+            "energy_per_inference_uj": [5.0, 7.0],
+            "accuracy": [0.9, 0.8],
+            "source_path": ["x", "y"],
+        }
+    )
+    ref = "summary.csv:mlcommons/tiny_results_v1.2@main"
+    published = tiny_crosscheck.comparable(tiny).assign(
+        energy_per_inference_uj=[5.0, 7.5], reference=ref
+    )
+    base = UPath(tmp_path / "dataset")
+    dataset.write_single(base, "tiny_crosscheck", tiny_crosscheck.check_rounds(tiny, published))
+    dataset.write_manifest(base)
+    report.build_report(tmp_path / "report", tmp_path / "figures", str(base), built_at=BUILT_AT)
+    rows = [r for r in page(tmp_path, "data.html").rows if len(r) == 8 and r[1] == ref]
+    assert rows == [["v1.2", ref, "2", "2/2", "1/2", "2/2", "0", "0"]]

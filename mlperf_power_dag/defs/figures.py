@@ -2,6 +2,7 @@
 
 import base64
 import dataclasses
+import inspect
 import typing
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -18,13 +19,15 @@ import pydantic  # noqa: E402
 from mlperf_power_dag import local  # noqa: E402
 from mlperf_power_dag.asset_inputs import (  # noqa: E402
     FIGURE_EXTRA_TABLES,
+    FIGURE_METRICS,
     FIGURE_SUITES,
     figure_tables,
 )
 from mlperf_power_dag.buildstate import FINGERPRINT_KEY  # noqa: E402
 from mlperf_power_dag.defs.automation import DOWNSTREAM  # noqa: E402
 from mlperf_power_dag.defs.fingerprint import current_fingerprint  # noqa: E402
-from mlperf_power_dag.defs.io import WITH_LOCAL_KEY  # noqa: E402
+from mlperf_power_dag.defs.io import OPTIONAL_KEY, WITH_LOCAL_KEY  # noqa: E402
+from mlperf_power_dag.defs.metrics import known_rounds  # noqa: E402
 from mlperf_power_dag.defs.resources import MlperfHome  # noqa: E402
 from mlperf_power_dag.figures import (  # noqa: E402
     common,
@@ -241,6 +244,9 @@ def figure_asset(spec: FigureSpec) -> dg.AssetsDefinition:
     ins[primary] = dg.AssetIn(primary, metadata={WITH_LOCAL_KEY: True})  # see include_local
     extra_tables = FIGURE_EXTRA_TABLES.get(spec.key, {})
     ins.update({table: dg.AssetIn(table) for table in extra_tables.values()})
+    metric_tables = FIGURE_METRICS.get(spec.key, {})  # what the figure plots, precomputed
+    optional = {OPTIONAL_KEY: True}  # a figure launched alone before its metric table exists
+    ins.update({t: dg.AssetIn(t, metadata=optional) for t in metric_tables.values()})
 
     @dg.asset(
         name=spec.key,
@@ -281,6 +287,10 @@ def figure_asset(spec: FigureSpec) -> dg.AssetsDefinition:
             return
         extra = {t: (None if frames[t].empty else frames[t]) for t in spec.tables[1:]}
         extra.update({kw: problems_table(tables.get(t)) for kw, t in extra_tables.items()})
+        if not config.include_local:  # the metric tables hold the published results only
+            extra.update({kw: tables.get(t) for kw, t in metric_tables.items()})
+        if "rounds" in inspect.signature(spec.build).parameters:  # its axis or round order
+            extra["rounds"] = known_rounds(mlperf_home)
         data = spec.build(frames[spec.tables[0]], params, **extra)
         fig = spec.render(data)
         try:

@@ -20,6 +20,9 @@ SCHEMA_KEY = "mlperf/schema"  # definition metadata: "module:Model" of a per-rou
 # get `official` true) to a per-round table; by default they are left out.
 WITH_LOCAL_KEY = "mlperf/with_local"
 INFO_KEYS = ("source", "source_repo", "source_commit", "code_version")
+# Input metadata: True hands None to an input whose cross-round table was never written (the
+# asset then computes what it would have read) instead of failing.
+OPTIONAL_KEY = "mlperf/optional"
 
 
 def model_ref(model: type[pa.DataFrameModel]) -> str:
@@ -122,8 +125,14 @@ class ParquetDatasetIOManager(dg.UPathIOManager):
                 f"{table} was never materialized ({path} does not exist); materialize it first"
             ) from e
 
-    def load_input(self, context: dg.InputContext) -> pd.DataFrame:
+    def load_input(self, context: dg.InputContext) -> pd.DataFrame | None:
         if not (context.has_asset_key and context.has_asset_partitions):
+            optional = _plain((context.definition_metadata or {}).get(OPTIONAL_KEY))
+            if optional and context.has_asset_key:
+                table = context.asset_key.path[-1]
+                if not dataset.single_path(self._base_path, table).exists():
+                    context.log.info(f"{table} not written yet: computed where it is read")
+                    return None
             return super().load_input(context)
         table = context.asset_key.path[-1]
         upstream = context.upstream_output

@@ -43,7 +43,7 @@ def _description(table: str) -> str:
     return f"One row per ({', '.join(keys)}); {', '.join(sources)} on every row."
 
 
-# Warnings, not blocking: no figure reads these tables.
+# Warnings, not blocking: a broken key is reported and the figures are still drawn.
 @dg.asset_check(
     asset=inference_best_efficiency,
     name="keys_and_provenance",

@@ -1,71 +1,52 @@
 """Cross-round metric tables over all inference partitions, queryable in the warehouse."""
 
+import functools
+from collections.abc import Callable
+
 import dagster as dg
 import pandas as pd
 
 from mlperf_power_dag import metrics
 from mlperf_power_dag.asset_inputs import METRIC_TABLES
-from mlperf_power_dag.benchmark_ids import CATEGORIES, DIVISIONS
 from mlperf_power_dag.buildstate import FINGERPRINT_KEY
 from mlperf_power_dag.defs.automation import DOWNSTREAM
 from mlperf_power_dag.defs.fingerprint import current_fingerprint
 from mlperf_power_dag.defs.resources import MlperfHome
+from mlperf_power_dag.rounds import catalog, registry
+from mlperf_power_dag.rounds.table import rounds_table
 from mlperf_power_dag.schemas import InferenceResults, conform
 
 COMMON = dict(group_name="metrics", kinds={"parquet", "pandas"}, automation_condition=DOWNSTREAM)
 
 
-def _typed(results: pd.DataFrame) -> pd.DataFrame:
-    return conform(InferenceResults, results)
-
-
-def _per_slice(results: pd.DataFrame, fn, **kw) -> tuple[pd.DataFrame, int]:
-    parts, excluded = [], 0
-    present = set(zip(results["category"], results["division"], strict=True))
-    for category in CATEGORIES:
-        for division in DIVISIONS:
-            if (category, division) not in present:
-                continue
-            m = fn(results, category=category, division=division, **kw)
-            excluded += m.excluded
-            if len(m.frame):
-                parts.append(m.frame)
-    return (pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()), excluded
+def known_rounds(home: MlperfHome) -> pd.DataFrame:
+    """The rounds table of every suite's known rounds: the catalog and those discovered into
+    the home."""
+    root = home.root()
+    return rounds_table(r for suite in catalog.SUITES for r in registry.all_rounds(suite, root))
 
 
 def _compute(
-    context: dg.AssetExecutionContext, home: MlperfHome, results: pd.DataFrame, fn, post=None
-):
-    """`fn` per (category, division) slice of the results, then `post` on the whole frame."""
+    context: dg.AssetExecutionContext,
+    home: MlperfHome,
+    results: pd.DataFrame,
+    table: Callable[[pd.DataFrame], metrics.Metric],
+) -> pd.DataFrame:
+    """The metric `table` of the results, with its exclusions and rounds as metadata."""
     fingerprint = current_fingerprint(METRIC_TABLES, home=home)
-    frame, excluded = (pd.DataFrame(), 0) if results.empty else _per_slice(_typed(results), fn)
-    if post is not None and not frame.empty:
-        frame = post(frame)
+    typed = results if results.empty else conform(InferenceResults, results)
+    m = table(typed)
+    frame = m.frame
     if frame.empty:  # still a table, so that queries on it work
         frame = pd.DataFrame({"round": pd.Series([], dtype=object)})
     context.add_output_metadata(
         {
             FINGERPRINT_KEY: fingerprint,
-            "excluded_non_finite_or_non_positive": excluded,
+            "excluded_non_finite_or_non_positive": m.excluded,
             "rounds": ", ".join(sorted(set(frame.get("round", pd.Series(dtype=str)).astype(str)))),
         }
     )
     return frame.reset_index(drop=True)
-
-
-def _trend(best: pd.DataFrame) -> pd.DataFrame:
-    parts = [
-        metrics.normalize_to_first(metrics.running_max(grp))
-        for _, grp in best.groupby(["category", "division"], sort=False)
-    ]
-    return pd.concat(parts, ignore_index=True).rename(
-        columns={
-            "value": "best_samples_per_joule",
-            "x_round": "as_of_round",
-            "round_best": "best_so_far",
-            "normalized": "best_so_far_normalized",
-        }
-    )
 
 
 @dg.asset(
@@ -79,7 +60,7 @@ def _trend(best: pd.DataFrame) -> pd.DataFrame:
 def inference_best_efficiency(
     context: dg.AssetExecutionContext, inference_results: pd.DataFrame, mlperf_home: MlperfHome
 ) -> pd.DataFrame:
-    return _compute(context, mlperf_home, inference_results, metrics.best_per_round, _trend)
+    return _compute(context, mlperf_home, inference_results, metrics.best_efficiency_table)
 
 
 @dg.asset(
@@ -92,7 +73,7 @@ def inference_best_efficiency(
 def inference_accuracy_pairs(
     context: dg.AssetExecutionContext, inference_results: pd.DataFrame, mlperf_home: MlperfHome
 ) -> pd.DataFrame:
-    return _compute(context, mlperf_home, inference_results, metrics.same_system_pairs)
+    return _compute(context, mlperf_home, inference_results, metrics.accuracy_pairs_table)
 
 
 @dg.asset(
@@ -105,7 +86,9 @@ def inference_accuracy_pairs(
 def inference_software_gains(
     context: dg.AssetExecutionContext, inference_results: pd.DataFrame, mlperf_home: MlperfHome
 ) -> pd.DataFrame:
-    return _compute(context, mlperf_home, inference_results, metrics.consecutive_pairs)
+    rounds = known_rounds(mlperf_home)
+    table = functools.partial(metrics.software_gains_table, rounds=rounds)
+    return _compute(context, mlperf_home, inference_results, table)
 
 
 METRIC_ASSETS = [inference_best_efficiency, inference_accuracy_pairs, inference_software_gains]

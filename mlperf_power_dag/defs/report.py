@@ -3,7 +3,13 @@
 import dagster as dg
 
 from mlperf_power_dag import report
-from mlperf_power_dag.asset_inputs import CROSSCHECK_KEY, FIGURE_SUITES, REPORT_KEY, REPORT_TABLES
+from mlperf_power_dag.asset_inputs import (
+    CROSSCHECK_KEY,
+    FIGURE_SUITES,
+    REPORT_KEY,
+    REPORT_TABLES,
+    TINY_CROSSCHECK_KEY,
+)
 from mlperf_power_dag.buildstate import FINGERPRINT_KEY
 from mlperf_power_dag.defs.automation import DOWNSTREAM
 from mlperf_power_dag.defs.fingerprint import current_fingerprint
@@ -16,11 +22,11 @@ from mlperf_power_dag.rounds.catalog import SUITES
 @dg.asset(
     name=REPORT_KEY,
     group_name="report",
-    deps=[*FIGURE_SUITES, CROSSCHECK_KEY, *REPORT_TABLES],
+    deps=[*FIGURE_SUITES, CROSSCHECK_KEY, TINY_CROSSCHECK_KEY, *REPORT_TABLES],
     kinds={"html"},
     description=(
         "Static site under $MLPERF_POWER_HOME/report: index.html with every figure (each point "
-        "linked to its result), data.html with counts, problems and the cross-check."
+        "linked to its result), data.html with counts, problems and the cross-checks."
     ),
     automation_condition=DOWNSTREAM,
 )

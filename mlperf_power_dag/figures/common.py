@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import json
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,8 +21,6 @@ import pandas as pd  # noqa: E402
 from matplotlib.axes import Axes  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter  # noqa: E402
-
-from mlperf_power_dag.metrics import round_dates  # noqa: E402
 
 # Long format of every figure's data CSV: what is plotted, then where it came from.
 LONG_COLUMNS = [
@@ -165,11 +163,12 @@ def version_axis(
     versions: Sequence[str],
     suite: str = "inference",
     *,
+    dates: Mapping[str, pd.Timestamp],
     top_dates: bool = True,
     xlabel: str | None = None,
 ) -> None:
-    """x axis of dates with one tick per round labelled by version, dates (mm/yy) on top."""
-    dates = round_dates(suite)
+    """x axis of dates with one tick per round labelled by version, dates (mm/yy) on top;
+    `dates`: each round's position (`metrics.round_dates`)."""
     vs = [v for v in versions if v in dates]
     xs = [to_num(dates[v]) for v in vs]
     ax.set_xticks(xs)

@@ -54,11 +54,17 @@ def moore(date: pd.Timestamp, origin: pd.Timestamp, doubling_years: float) -> fl
     return float(2.0 ** (years / doubling_years))
 
 
-def build_fig1(results: pd.DataFrame, params: Fig1Params | None = None) -> FigureData:
+def build_fig1(
+    results: pd.DataFrame,
+    params: Fig1Params | None = None,
+    rounds: pd.DataFrame | None = None,
+) -> FigureData:
     """Best samples/s per benchmark and round, normalized to the benchmark's first round and
-    placed on the Moore curve at that round."""
+    placed on the Moore curve at that round; rounds dated by the rounds table `rounds`
+    (default: the catalog)."""
     p = params or Fig1Params()
-    dates = round_dates()
+    present = results["round"].astype(str).unique()
+    dates = round_dates("inference", rounds, present)
     origin = dates[p.start_round]
     metric = "samples_per_second"
     if p.per_accelerator:
@@ -78,7 +84,7 @@ def build_fig1(results: pd.DataFrame, params: Fig1Params | None = None) -> Figur
     if best.excluded:
         notes.append(f"{best.excluded} results excluded: {metric} NaN, inf or <= 0")
     df = best.frame
-    order = round_order()
+    order = round_order("inference", rounds, present)
     rank = round_rank_map([*order, p.start_round, *df["round"].unique()])
     df = df[df["round"].map(lambda v: rank[v] >= rank[p.start_round])]
     missing = [b for b in p.benchmarks if b not in set(df["benchmark"])]
@@ -123,7 +129,7 @@ def build_fig1(results: pd.DataFrame, params: Fig1Params | None = None) -> Figur
         }
     )
     frame = concat_long([*parts, curve], EXTRA)
-    meta = {"benchmarks": [b for b in p.benchmarks if b not in missing]}
+    meta = {"benchmarks": [b for b in p.benchmarks if b not in missing], "dates": dates}
     return FigureData("fig1", frame, notes, meta)
 
 
@@ -132,7 +138,7 @@ def render_fig1(data: FigureData) -> Figure:
     """Normalized performance per benchmark (log2) with the Moore's-law curve."""
     fig, ax = new_figure(2.5)
     df = data.frame
-    dates = round_dates()
+    dates = data.meta.get("dates") or round_dates(present=df["x"].astype(str).unique())
     bench_rows = df[df["series"] != MOORE]
     if bench_rows.empty:
         empty_message(ax, "no data")
@@ -154,7 +160,7 @@ def render_fig1(data: FigureData) -> Figure:
     ys = df["y"].astype(float)
     low = min(0.8, 2 ** np.floor(np.log2(float(np.nanmin(ys)) * 0.9)))
     ax.set_ylim(low, 2 ** np.ceil(np.log2(float(np.nanmax(ys)) * 1.1)))
-    version_axis(ax, list(curve["x"]), xlabel="MLPerf Inference version")
+    version_axis(ax, list(curve["x"]), xlabel="MLPerf Inference version", dates=dates)
     ax.set_ylabel("Normalized performance")
     ax.grid(True, axis="y")
     ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.08), ncol=3, handlelength=1.8)

@@ -9,7 +9,7 @@ from matplotlib.figure import Figure
 
 from mlperf_power_dag.figures.common import FigureData, long_frame
 from mlperf_power_dag.figures.fig8 import render_histogram
-from mlperf_power_dag.metrics import consecutive_pairs
+from mlperf_power_dag.metrics import consecutive_pairs, software_gains_slice
 
 SERIES = "same hardware, consecutive rounds"
 EXTRA = [
@@ -36,16 +36,23 @@ class Fig10Params:
     bins: int = 20
 
 
-def build_fig10(results: pd.DataFrame, params: Fig10Params | None = None) -> FigureData:
-    """Percent change of samples/J from one round to the next on the same hardware."""
+def build_fig10(
+    results: pd.DataFrame,
+    params: Fig10Params | None = None,
+    software_gains: pd.DataFrame | None = None,
+    rounds: pd.DataFrame | None = None,
+) -> FigureData:
+    """Percent change of samples/J from one round to the next on the same hardware; the pairs
+    taken from `software_gains` (the software-gains metric table of the same results) where it
+    covers the parameters, else computed with the rounds consecutive in the rounds table
+    `rounds` (default: the catalog)."""
     p = params or Fig10Params()
-    m = consecutive_pairs(
-        results,
-        category=p.category,
-        division=p.division,
-        scenario=p.scenario,
-        benchmarks=p.benchmarks,
+    kw = dict(
+        category=p.category, division=p.division, scenario=p.scenario, benchmarks=p.benchmarks
     )
+    m = software_gains_slice(software_gains, results, **kw)
+    if m is None:
+        m = consecutive_pairs(results, **kw, rounds=rounds)
     notes = list(m.notes)
     if m.excluded:
         notes.append(f"{m.excluded} results excluded: efficiency NaN, inf or <= 0")

@@ -35,6 +35,7 @@ from mlperf_power_dag.metrics import (
     running_max,
     select,
     sort_rounds,
+    usable,
 )
 
 FIG5A_BENCHMARKS = (
@@ -49,6 +50,14 @@ FIG5A_BENCHMARKS = (
 FIG5B_BENCHMARKS = ("resnet50", "retinanet", "bert-99", "rnnt")
 
 TREND_EXTRA = ["x_date", "value", "round_best", "source_path"]
+# Columns of the best-efficiency metric table -> the names `running_max` and
+# `normalize_to_first` give them.
+TREND_COLUMNS = {
+    "best_samples_per_joule": "value",
+    "as_of_round": "x_round",
+    "best_so_far": "round_best",
+    "best_so_far_normalized": "normalized",
+}
 
 
 @dataclass
@@ -82,12 +91,11 @@ def later_benchmarks(
     listed: Sequence[str],
     since: str | None,
     min_rounds: int,
-    suite: str = "inference",
 ) -> list[str]:
     """Benchmarks not in `listed` first seen in round `since` or later, with >= min_rounds."""
     if since is None or rows.empty:
         return []
-    rank = round_rank_map([since, *rows["round"].unique()], suite)
+    rank = round_rank_map([since, *rows["round"].unique()])
     start = rank[since]
     out = []
     for bench, grp in rows.groupby("benchmark"):
@@ -109,28 +117,38 @@ def build_trend(
     ylabel: str = "Normalized energy efficiency",
     excluded_before: int = 0,
     notes: Sequence[str] = (),
+    trend: pd.DataFrame | None = None,
+    rounds: pd.DataFrame | None = None,
 ) -> FigureData:
     """Per benchmark: best `value` per round, running maximum, normalized to its first round.
 
     `rows` is any results table (one row per result) with round, benchmark, the `value`
     column and provenance columns; the caller has already chosen division, scenario etc.
+    `trend`, when given, is that computation already done on the same rows (columns as
+    `normalize_to_first` returns them, any benchmarks): it is plotted as is. Rounds are
+    placed at the dates of the rounds table `rounds` (default: the catalog).
     """
     notes = list(notes)
     rows = rows.loc[rows["benchmark"].isin(list(benchmarks))]
-    best = best_per_group(rows, value)
-    excluded = best.excluded + excluded_before
+    if trend is None:
+        best = best_per_group(rows, value)
+        excluded, present = best.excluded, set(best.frame["benchmark"])
+        rm = running_max(best.frame, "value")
+        norm = normalize_to_first(rm, "value", round_col="x_round")
+    else:
+        excluded = int((~usable(rows[value])).sum()) if len(rows) else 0
+        norm = trend.loc[trend["benchmark"].isin(list(benchmarks))].reset_index(drop=True)
+        present = set(norm["benchmark"])
+    excluded += excluded_before
     if excluded:
         notes.append(f"{excluded} results excluded: {value} NaN, infinite or not positive")
-    present = set(best.frame["benchmark"])
     missing = [b for b in benchmarks if b not in present]
     if missing:
         notes.append(f"no usable results for: {', '.join(missing)}")
-    rm = running_max(best.frame, "value", suite=suite)
-    norm = normalize_to_first(rm, "value", round_col="x_round", suite=suite)
     for bench, grp in norm.groupby("benchmark") if not norm.empty else []:
         if len(grp) == 1:
             notes.append(f"{bench}: one round only ({grp['x_round'].iloc[0]}), a single point")
-    dates = round_dates(suite)
+    dates = round_dates(suite, rounds, rows["round"].astype(str).unique())
     if not norm.empty:
         norm = norm.assign(
             series=norm["benchmark"].map(label),
@@ -140,14 +158,39 @@ def build_trend(
         )
         order = {b: i for i, b in enumerate(benchmarks)}
         norm = norm.assign(_o=norm["benchmark"].map(order))
-        norm = sort_rounds(norm, "x_round", suite).sort_values("_o", kind="stable")
+        norm = sort_rounds(norm, "x_round").sort_values("_o", kind="stable")
     frame = long_frame(norm, TREND_EXTRA)
     meta = {"suite": suite, "ylabel": ylabel, "benchmarks": [b for b in benchmarks if b in present]}
+    meta["dates"] = dates
     return FigureData(key, frame, notes, meta)
 
 
+def best_efficiency_trend(
+    best_efficiency: pd.DataFrame | None, params: Fig5aParams | Fig5bParams
+) -> pd.DataFrame | None:
+    """The trend of the figure's category and division in the best-efficiency metric table
+    (`inference_best_efficiency`: best closed/open Offline samples/J so far, per category and
+    division), with the columns `build_trend` computes; None when the table does not cover
+    the figure's parameters (another scenario, any division) or is not given."""
+    if best_efficiency is None or params.scenario != "Offline":
+        return None
+    if params.category is None or params.division is None:
+        return None
+    if "category" not in best_efficiency.columns:  # no results with power at all
+        return pd.DataFrame(columns=["benchmark", *TREND_COLUMNS.values()])
+    mine = best_efficiency.loc[
+        (best_efficiency["category"] == params.category)
+        & (best_efficiency["division"] == params.division)
+    ]
+    return mine.rename(columns=TREND_COLUMNS).reset_index(drop=True)
+
+
 def _inference_trend(
-    results: pd.DataFrame, params: Fig5aParams | Fig5bParams, key: str
+    results: pd.DataFrame,
+    params: Fig5aParams | Fig5bParams,
+    key: str,
+    best_efficiency: pd.DataFrame | None = None,
+    rounds: pd.DataFrame | None = None,
 ) -> FigureData:
     rows = select(
         results, category=params.category, division=params.division, scenario=params.scenario
@@ -176,17 +219,34 @@ def _inference_trend(
         benchmarks=[*params.benchmarks, *extra],
         ylabel="Normalized energy efficiency\n(samples/J)",
         notes=notes,
+        trend=best_efficiency_trend(best_efficiency, params),
+        rounds=rounds,
     )
 
 
-def build_fig5a(results: pd.DataFrame, params: Fig5aParams | None = None) -> FigureData:
-    """Datacenter Offline samples/J trend (best so far, normalized to the first power round)."""
-    return _inference_trend(results, params or Fig5aParams(), "fig5a")
+def build_fig5a(
+    results: pd.DataFrame,
+    params: Fig5aParams | None = None,
+    best_efficiency: pd.DataFrame | None = None,
+    rounds: pd.DataFrame | None = None,
+) -> FigureData:
+    """Datacenter Offline samples/J trend (best so far, normalized to the first power round);
+    the trend taken from `best_efficiency` (the best-efficiency metric table of the same
+    results) where it covers the parameters, else computed; rounds dated by the rounds table
+    `rounds` (default: the catalog)."""
+    return _inference_trend(results, params or Fig5aParams(), "fig5a", best_efficiency, rounds)
 
 
-def build_fig5b(results: pd.DataFrame, params: Fig5bParams | None = None) -> FigureData:
-    """Edge Offline samples/J trend (best so far, normalized to the first power round)."""
-    return _inference_trend(results, params or Fig5bParams(), "fig5b")
+def build_fig5b(
+    results: pd.DataFrame,
+    params: Fig5bParams | None = None,
+    best_efficiency: pd.DataFrame | None = None,
+    rounds: pd.DataFrame | None = None,
+) -> FigureData:
+    """Edge Offline samples/J trend (best so far, normalized to the first power round); the
+    trend taken from `best_efficiency` where it covers the parameters, else computed; rounds
+    dated by the rounds table `rounds` (default: the catalog)."""
+    return _inference_trend(results, params or Fig5bParams(), "fig5b", best_efficiency, rounds)
 
 
 @styled
@@ -195,7 +255,7 @@ def render_trend(data: FigureData) -> Figure:
     fig, ax = new_figure(2.4)
     df = data.frame
     suite = data.meta.get("suite", "inference")
-    dates = round_dates(suite)
+    dates = data.meta.get("dates") or round_dates(suite, present=df["x"].astype(str).unique())
     if df.empty:
         empty_message(ax, "no data")
         return fig
@@ -206,9 +266,9 @@ def render_trend(data: FigureData) -> Figure:
             continue
         xs = [to_num(dates[v]) for v in grp["x"]]
         ax.plot(xs, grp["y"].astype(float), marker=MARKERS[i % len(MARKERS)], label=label(bench))
-    rank = round_rank_map(set(df["x"]), suite)
+    rank = round_rank_map(set(df["x"]))
     versions = sorted(rank, key=rank.__getitem__)
-    version_axis(ax, versions, suite)
+    version_axis(ax, versions, suite, dates=dates)
     ax.set_ylabel(data.meta.get("ylabel", "Normalized"))
     ax.grid(True, axis="y", which="major")
     ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.08), ncol=3, handlelength=1.8)

@@ -140,7 +140,7 @@ def runtime_flagged(tiny: pd.DataFrame, problems: pd.DataFrame | None) -> pd.Ser
 
 def _count_by_round(rows: pd.DataFrame) -> str:
     counts = rows.groupby("round").size()
-    rank = round_rank_map(counts.index, SUITE)
+    rank = round_rank_map(counts.index)
     order = sorted(counts.index, key=rank.__getitem__)
     return ", ".join(f"{v} {counts[v]}" for v in order)
 
@@ -156,12 +156,14 @@ def build_fig5c(
     params: Fig5cParams | None = None,
     *,
     problems: pd.DataFrame | None = None,
+    rounds: pd.DataFrame | None = None,
 ) -> FigureData:
     """Best tiny inferences/J so far per benchmark and round, normalized to its first round.
 
     `tiny` is the TinyResults table; `problems` the tiny Problems table, needed only to mark
     (and, with include_flagged_runtime=False, drop) energy runs that missed the runtime
-    requirement. Every result left out is counted in the notes.
+    requirement; `rounds` the rounds table (default: the catalog), for the known rounds and
+    their dates. Every result left out is counted in the notes.
     """
     p = params or Fig5cParams()
     benchmarks = tuple(p.benchmarks)
@@ -176,14 +178,14 @@ def build_fig5c(
             notes.append(f"{int(other.sum())} results of other divisions left out")
         rows = rows.loc[~other]
     if p.last_round is not None:
-        order = round_order(SUITE)
+        order = round_order(SUITE, rounds, tiny["round"].astype(str).unique())
         if p.last_round not in order:
             raise ValueError(
                 f"last_round {p.last_round!r} is not a tiny round; known: {', '.join(order)}"
             )
         versions = rows["round"].astype(str)
-        rank = versions.map(round_rank_map(versions.unique(), SUITE))
-        later = rank > order.index(p.last_round)
+        rank = versions.map(round_rank_map([*versions.unique(), p.last_round]))
+        later = rank > round_rank_map([*versions.unique(), p.last_round])[p.last_round]
         if later.any():
             notes.append(
                 f"{int(later.sum())} results after {p.last_round} left out "
@@ -237,6 +239,7 @@ def build_fig5c(
         suite=SUITE,
         ylabel=YLABEL,
         notes=notes,
+        rounds=rounds,
     )
     data.meta["params"] = p
     if data.frame.empty:
@@ -316,7 +319,7 @@ def render_fig5c(data: FigureData) -> Figure:
     if df.empty:
         empty_message(ax, "no tiny data")
         return fig
-    dates = round_dates(SUITE)
+    dates = data.meta.get("dates") or round_dates(SUITE, present=df["x"].astype(str).unique())
     log_axis(ax, 10)
     benches = data.meta.get("benchmarks") or list(df["benchmark"].unique())
     extra = iter(_OTHER_MARKERS)
@@ -333,9 +336,9 @@ def render_fig5c(data: FigureData) -> Figure:
             marker=marker,
             label=tiny_label(bench),
         )
-    rank = round_rank_map(set(df["x"]), SUITE)
+    rank = round_rank_map(set(df["x"]))
     versions = sorted(rank, key=rank.__getitem__)
-    version_axis(ax, versions, SUITE)
+    version_axis(ax, versions, SUITE, dates=dates)
     ax.set_ylabel(data.meta.get("ylabel", YLABEL))
     ax.grid(True, axis="y", which="major")
     ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.08), ncol=2, handlelength=1.8)

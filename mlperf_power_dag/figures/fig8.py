@@ -15,7 +15,7 @@ from mlperf_power_dag.figures.common import (
     styled,
 )
 from mlperf_power_dag.figures.links import HISTOGRAM
-from mlperf_power_dag.metrics import same_system_pairs
+from mlperf_power_dag.metrics import accuracy_pairs_slice, same_system_pairs
 
 EXTRA = ["efficiency_a", "efficiency_b", "source_path_a", "source_path_b"]
 MEASURES = {
@@ -56,14 +56,21 @@ def pair_histogram(
     return long_frame(df, extra)
 
 
-def build_fig8(results: pd.DataFrame, params: Fig8Params | None = None) -> FigureData:
-    """Percent change of samples/J between two accuracy targets, one value per (round, system)."""
+def build_fig8(
+    results: pd.DataFrame,
+    params: Fig8Params | None = None,
+    accuracy_pairs: pd.DataFrame | None = None,
+) -> FigureData:
+    """Percent change of samples/J between two accuracy targets, one value per (round, system);
+    the pairs taken from `accuracy_pairs` (the accuracy-pairs metric table of the same results)
+    where it covers the parameters, else computed."""
     p = params or Fig8Params()
     if p.measure not in MEASURES:
         raise ValueError(f"measure must be one of {', '.join(MEASURES)}, not {p.measure!r}")
-    m = same_system_pairs(
-        results, p.a, p.b, category=p.category, division=p.division, scenario=p.scenario
-    )
+    kw = dict(category=p.category, division=p.division, scenario=p.scenario)
+    m = accuracy_pairs_slice(accuracy_pairs, results, p.a, p.b, **kw)
+    if m is None:
+        m = same_system_pairs(results, p.a, p.b, **kw)
     pairs = m.frame
     notes = list(m.notes)
     if m.excluded:

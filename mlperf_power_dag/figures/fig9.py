@@ -15,7 +15,12 @@ from mlperf_power_dag.figures.common import (
     new_figure,
     styled,
 )
-from mlperf_power_dag.metrics import check_systems, same_system_pairs, sort_rounds
+from mlperf_power_dag.metrics import (
+    accuracy_pairs_slice,
+    check_systems,
+    same_system_pairs,
+    sort_rounds,
+)
 
 # NVIDIA's 8x SXM-GPU MaxQ TensorRT system of each round with one (DGX where there is one).
 DGX_MAXQ = {
@@ -44,13 +49,20 @@ class Fig9Params:
     b: str = "bert-99.9"
 
 
-def build_fig9(results: pd.DataFrame, params: Fig9Params | None = None) -> FigureData:
-    """Per chosen (round, system): samples/J of `b` divided by samples/J of `a` (a = 1)."""
+def build_fig9(
+    results: pd.DataFrame,
+    params: Fig9Params | None = None,
+    accuracy_pairs: pd.DataFrame | None = None,
+) -> FigureData:
+    """Per chosen (round, system): samples/J of `b` divided by samples/J of `a` (a = 1); the
+    pairs taken from `accuracy_pairs` (the accuracy-pairs metric table of the same results)
+    where it covers the parameters, else computed."""
     p = params or Fig9Params()
     absent = check_systems(results, p.systems, category=p.category, division=p.division)
-    m = same_system_pairs(
-        results, p.a, p.b, category=p.category, division=p.division, scenario=p.scenario
-    )
+    kw = dict(category=p.category, division=p.division, scenario=p.scenario)
+    m = accuracy_pairs_slice(accuracy_pairs, results, p.a, p.b, **kw)
+    if m is None:
+        m = same_system_pairs(results, p.a, p.b, **kw)
     chosen = pd.DataFrame(list(p.systems.items()), columns=["round", "system"])
     pairs = m.frame.merge(chosen, on=["round", "system"]) if not m.frame.empty else m.frame
     notes = [f"{v}: round not in the results; skipped" for v in absent]
