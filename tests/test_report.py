@@ -273,13 +273,12 @@ def test_browser_renders_every_figure_without_network(home, tmp_path):
     assert (tmp_path / "phone.png").stat().st_size > 10_000
 
 
-def test_points_with_equal_values_link_by_their_own_series(tmp_path, monkeypatch):
+def test_points_with_equal_values_link_by_their_own_series(tmp_path):
     import matplotlib.pyplot as plt
 
     from mlperf_power_dag.figures.common import FigureData, long_frame
     from mlperf_power_dag.figures.links import attach, source_urls
 
-    monkeypatch.setenv("MLPERF_POWER_LINK_BASE", "https://mirror.example/")
     rows = [
         {"series": s, "x": v, "y": y, "round": v, "system": f"{s}-{v}", "source_path": f"p/{s}/{v}"}
         for s in ("A", "B")
@@ -299,7 +298,7 @@ def test_points_with_equal_values_link_by_their_own_series(tmp_path, monkeypatch
         sub = frame[frame["series"] == s]
         ax.plot([0, 1], sub["y"].astype(float), marker="o", label=s)
     data = FigureData("figx", frame)
-    paths = save(fig, data, tmp_path, "figx", sources=sources)
+    paths = save(fig, data, tmp_path, "figx", sources=sources, link_base="https://mirror.example/")
     csv = pd.read_csv(paths["csv"])
     assert csv["url"].tolist() == [
         f"https://mirror.example/o/r/tree/{'c' * 40}/{p}" for p in frame["source_path"]

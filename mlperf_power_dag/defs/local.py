@@ -46,7 +46,14 @@ def local_comparison(
         data = build_local_compare(rows, published, order, name)
         out = mlperf_home.local_dir() / "figures"
         title = f"{name} among published results"
-        paths = save(render_local_compare(data), data, out, figure_key(name), title=title)
+        paths = save(
+            render_local_compare(data),
+            data,
+            out,
+            figure_key(name),
+            title=title,
+            link_base=mlperf_home.links(),
+        )
         context.log.info(f"{key}: {len(table) // 2} results compared; figure {paths['png']}")
     frame = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=COLUMNS)
     context.add_output_metadata(

@@ -241,17 +241,17 @@ def save(
 
     Each plotted point whose result is known (from the frame's provenance columns or, by round
     and source path, from `sources`) links in the SVG to its result folder at the recorded
-    commit under `link_base` (default `settings.link_base()`), with a tooltip; the CSV gains
+    commit under `link_base` (default https://github.com), with a tooltip; the CSV gains
     `source_repo`, `source_commit` and `url`.
     """
-    from mlperf_power_dag import settings
     from mlperf_power_dag.figures import links
+    from mlperf_power_dag.settings import DEFAULT_LINK_BASE
 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = {ext: out_dir / f"{key}.{ext}" for ext in ("png", "svg", "csv", "json")}
     description = " | ".join(data.notes)[:4000]
-    frame = links.source_urls(data.frame, sources, link_base or settings.link_base())
+    frame = links.source_urls(data.frame, sources, (link_base or DEFAULT_LINK_BASE).rstrip("/"))
     with plt.rc_context(style()):
         points = links.attach(fig, frame, key)
         _write(fig, paths, key, description)
