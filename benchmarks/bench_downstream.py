@@ -1,22 +1,22 @@
-"""Time the downstream stage (metric tables and figures) on an already built warehouse.
+"""Time the downstream stage (metric tables and figures) on an already built home.
 
     python benchmarks/bench_downstream.py [--home ./data] [--only fig9 --only fig5a]
                                           [--profile [N]]
 
-Loads the tidy tables of ``$MLPERF_POWER_HOME/warehouse.duckdb`` once (read-only, typed as the
-assets type them), then computes each metric table the way its asset does (every category and
-division slice, the trend of ``inference_best_efficiency`` included) and builds, renders and
-saves each figure with its default parameters (files go to a temporary folder). Prints CPU
-seconds (``time.process_time``) and wall seconds per step and the totals. ``--profile`` also
-prints the top cProfile entries of the whole run, by cumulative and by own time.
+Loads the tidy tables of the home's Parquet dataset once (typed as the assets type them) and
+its rounds table (catalog + discovered rounds), then computes each metric table with the
+function its asset calls and builds, renders and saves each figure with its default
+parameters and the inputs its asset gets (files go to a temporary folder). Prints CPU seconds
+(``time.process_time``) and wall seconds per step and the totals. ``--profile`` also prints
+the top cProfile entries of the whole run, by cumulative and by own time.
 """
 
 from __future__ import annotations
 
 import argparse
 import cProfile
+import inspect
 import io
-import os
 import pstats
 import sys
 import tempfile
@@ -26,17 +26,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import pandas as pd
-
-# Category and division slices the metric assets compute, as in defs/metrics.py.
-CATEGORIES = ("datacenter", "edge")
-DIVISIONS = ("closed", "open", "network")
 
 
 @dataclass
 class Step:
-    """One timed step: a metric table, or the build or render of a figure."""
+    """One timed unit of work."""
 
     name: str
     stage: str
@@ -44,99 +39,90 @@ class Step:
 
 
 def load_tables(home: Path) -> dict[str, pd.DataFrame]:
-    """The tidy tables of a built home, validated by their schemas (missing ones empty)."""
-    from mlperf_power_dag.schemas import (
-        InferenceResults,
-        TinyResults,
-        TrainingResults,
-        columns,
-        empty,
-    )
+    """The tidy tables of a built home's dataset, validated by their schemas (missing ones
+    empty)."""
+    from mlperf_power_dag import dataset
+    from mlperf_power_dag.schemas import InferenceResults, TinyResults, TrainingResults
 
-    path = home / "warehouse.duckdb"
-    if not path.exists():
-        raise SystemExit(f"no warehouse at {path}; run `mlperf-power build` with this home first")
+    base = home / "dataset"
+    if not (base / "manifest.json").exists():
+        raise SystemExit(f"no dataset at {base}; run `mlperf-power build` with this home first")
     models = {"inference": InferenceResults, "tiny": TinyResults, "training": TrainingResults}
-    con = duckdb.connect(str(path), read_only=True)
-    try:
-        have = {r[0] for r in con.sql("select table_name from duckdb_tables()").fetchall()}
-        out = {}
-        for suite, model in models.items():
-            table = f"{suite}_results"
-            if table not in have:
-                out[suite] = empty(model)
-                continue
-            df = con.sql(f"select * from mlperf.{table}").df()
-            out[suite] = model.validate(df[columns(model)])
-    finally:
-        con.close()
+    out = {}
+    for suite, model in models.items():
+        frame, _ = dataset.read_partitions(dataset.UPath(base), f"{suite}_results", None, model)
+        out[suite] = frame
     return out
 
 
-def _per_slice(results: pd.DataFrame, fn: Callable[..., Any]) -> pd.DataFrame:
-    parts = []
-    present = set(zip(results["category"], results["division"], strict=True))
-    for category in CATEGORIES:
-        for division in DIVISIONS:
-            if (category, division) in present:
-                frame = fn(results, category=category, division=division).frame
-                if len(frame):
-                    parts.append(frame)
-    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+def known_rounds(home: Path) -> pd.DataFrame:
+    """The rounds table the metric and figure assets get: catalog + rounds discovered into
+    `home`."""
+    from mlperf_power_dag.rounds import catalog, registry
+    from mlperf_power_dag.rounds.table import rounds_table
+
+    return rounds_table(r for suite in catalog.SUITES for r in registry.all_rounds(suite, home))
 
 
-def metric_steps(results: pd.DataFrame) -> list[Step]:
-    """The three metric tables, computed as their assets compute them."""
+def metric_steps(
+    results: pd.DataFrame, rounds: pd.DataFrame, out: dict[str, pd.DataFrame]
+) -> list[Step]:
+    """The three metric tables, computed by the functions their assets call (kept in `out`
+    for the figures that plot them)."""
     from mlperf_power_dag import metrics
 
-    def best_efficiency() -> pd.DataFrame:
-        best = _per_slice(results, metrics.best_per_round)
-        if best.empty:
-            return best
-        parts = [
-            metrics.normalize_to_first(metrics.running_max(grp))
-            for _, grp in best.groupby(["category", "division"], sort=False)
-        ]
-        return pd.concat(parts, ignore_index=True)
+    tables = {
+        "inference_best_efficiency": lambda: metrics.best_efficiency_table(results),
+        "inference_accuracy_pairs": lambda: metrics.accuracy_pairs_table(results),
+        "inference_software_gains": lambda: metrics.software_gains_table(results, rounds),
+    }
 
-    return [
-        Step("inference_best_efficiency", "metric", best_efficiency),
-        Step(
-            "inference_accuracy_pairs",
-            "metric",
-            lambda: _per_slice(results, metrics.same_system_pairs),
-        ),
-        Step(
-            "inference_software_gains",
-            "metric",
-            lambda: _per_slice(results, metrics.consecutive_pairs),
-        ),
-    ]
+    def step(name: str, fn: Callable[[], Any]) -> Callable[[], pd.DataFrame]:
+        def run() -> pd.DataFrame:
+            out[name] = fn().frame
+            return out[name]
+
+        return run
+
+    return [Step(name, "metric", step(name, fn)) for name, fn in tables.items()]
 
 
-def figure_steps(tables: dict[str, pd.DataFrame], out_dir: Path) -> list[Step]:
+def figure_steps(
+    tables: dict[str, pd.DataFrame],
+    rounds: pd.DataFrame,
+    metric_tables: dict[str, pd.DataFrame],
+    out_dir: Path,
+) -> list[Step]:
     """Build, then render and save, each figure with its default parameters."""
+    from mlperf_power_dag.asset_inputs import FIGURE_METRICS
     from mlperf_power_dag.defs.figures import FIGURES
     from mlperf_power_dag.figures import common
 
-    # key -> (build, render, tables: the first is positional, the others keyword arguments)
-    specs = {f.key: (f.build, f.render, f.tables) for f in FIGURES}
     built: dict[str, Any] = {}
     steps = []
-    for key, (build, render, names) in specs.items():
-        first = tables[names[0]]
-        extra = {n: (None if tables[n].empty else tables[n]) for n in names[1:]}
+    for spec in FIGURES:
+        first = tables[spec.tables[0]]
+        extra: dict[str, Any] = {
+            n: (None if tables[n].empty else tables[n]) for n in spec.tables[1:]
+        }
+        metric_inputs = FIGURE_METRICS.get(spec.key, {})
+        takes_rounds = "rounds" in inspect.signature(spec.build).parameters
 
-        def do_build(key=key, build=build, first=first, extra=extra) -> Any:
-            built[key] = build(first, None, **extra)
-            return built[key]
+        def do_build(spec=spec, first=first, extra=extra, metric_inputs=metric_inputs,
+                     takes_rounds=takes_rounds) -> Any:  # fmt: skip
+            kw = dict(extra)
+            kw.update({k: metric_tables.get(t) for k, t in metric_inputs.items()})
+            if takes_rounds:
+                kw["rounds"] = rounds
+            built[spec.key] = spec.build(first, None, **kw)
+            return built[spec.key]
 
-        def do_render(key=key, render=render) -> Any:
-            data = built[key]
-            return common.save(render(data), data, out_dir, key)
+        def do_render(spec=spec) -> Any:
+            data = built[spec.key]
+            return common.save(spec.render(data), data, out_dir, spec.key)
 
-        steps.append(Step(key, "build", do_build))
-        steps.append(Step(key, "render", do_render))
+        steps.append(Step(spec.key, "build", do_build))
+        steps.append(Step(spec.key, "render", do_render))
     return steps
 
 
@@ -168,17 +154,20 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = ap.parse_args(argv)
     home = args.home.absolute()
-    # Rounds discovered into this home (rounds.json) take part in the round order.
-    os.environ["MLPERF_POWER_HOME"] = str(home)
 
     cpu, wall = time.process_time(), time.perf_counter()
     tables = load_tables(home)
+    rounds = known_rounds(home)
     load_cpu, load_wall = time.process_time() - cpu, time.perf_counter() - wall
     sizes = ", ".join(f"{k} {len(v)}" for k, v in tables.items())
     print(f"home {home}: rows {sizes}; loaded in {load_cpu:.2f} s CPU, {load_wall:.2f} s wall")
 
     with tempfile.TemporaryDirectory(prefix="bench_downstream_") as tmp:
-        steps = [*metric_steps(tables["inference"]), *figure_steps(tables, Path(tmp))]
+        metric_tables: dict[str, pd.DataFrame] = {}
+        steps = [
+            *metric_steps(tables["inference"], rounds, metric_tables),
+            *figure_steps(tables, rounds, metric_tables, Path(tmp)),
+        ]
         if args.only:
             known = {s.name for s in steps}
             unknown = sorted(set(args.only) - known)
