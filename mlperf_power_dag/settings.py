@@ -26,6 +26,7 @@ DATASET_VAR = "MLPERF_POWER_DATASET"
 VERBOSE_VAR = "MLPERF_POWER_VERBOSE"
 SENSOR_INTERVAL_VAR = "MLPERF_POWER_SENSOR_INTERVAL"
 AUTOMATION_VAR = "MLPERF_POWER_AUTOMATION"
+FETCH_RETRIES_VAR = "MLPERF_POWER_FETCH_RETRIES"
 DAGSTER_HOME_VAR = "DAGSTER_HOME"
 # What a worker process of `mlperf-power build --jobs N` inherits from its parent.
 WORKER_VARS = (HOME_VAR, GIT_BASE_VAR, DATASET_VAR, VERBOSE_VAR, DAGSTER_HOME_VAR)
@@ -57,17 +58,19 @@ def worker_env() -> dict[str, str]:
 
 
 def resource_value(name: str, default: Any) -> Any:
-    """`dg.EnvVar(name)` when the variable is set (read when a run starts), else `default`."""
+    """`dg.EnvVar(name)` when the variable is set (read when a run starts; `dg.EnvVar.int` for
+    an int default), else `default`."""
     if name not in _ENVIRON:
         return default
     import dagster as dg
 
-    return dg.EnvVar(name)
+    return dg.EnvVar.int(name) if isinstance(default, int) else dg.EnvVar(name)
 
 
 def snapshot() -> tuple[str | None, ...]:
     """The values of the variables the code location is configured from."""
-    return tuple(env(k) for k in (HOME_VAR, GIT_BASE_VAR, LINK_BASE_VAR, DATASET_VAR))
+    names = (HOME_VAR, GIT_BASE_VAR, LINK_BASE_VAR, DATASET_VAR, FETCH_RETRIES_VAR)
+    return tuple(env(k) for k in names)
 
 
 def verbose() -> bool:
@@ -189,12 +192,6 @@ def executor_kind() -> str:
     if kind not in EXECUTORS:
         raise ValueError(f"MLPERF_POWER_EXECUTOR={kind!r}: expected one of {', '.join(EXECUTORS)}")
     return kind
-
-
-def fetch_retries() -> int:
-    """Retries of a round fetch that failed on the network (DNS, connection, timeout, HTTP 5xx)
-    within the same run: `MLPERF_POWER_FETCH_RETRIES`, default 0 (deploy/ sets 3)."""
-    return int(_ENVIRON.get("MLPERF_POWER_FETCH_RETRIES", "0"))
 
 
 def automation_interval_s() -> int:

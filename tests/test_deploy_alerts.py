@@ -13,6 +13,7 @@ import pytest
 from mlperf_power_dag import alerts, settings, transient
 from mlperf_power_dag.definitions import make_definitions
 from mlperf_power_dag.defs.alerts import run_failure_alerts
+from mlperf_power_dag.defs.resources import GitSource, MlperfHome, env_resources, resolved
 
 
 class Webhook:
@@ -151,28 +152,22 @@ def test_only_network_failures_are_retried():
 
 
 @pytest.mark.parametrize(
-    ("message", "retries"),
+    ("base", "cause", "retries"),
     [
-        ("cannot reach https://github.com/mlcommons/tiny_results_v0.6.git (DNS; offline?)", 2),
-        ("cannot reach file:///m/tiny_results_v0.6.git (no such repository): fatal", 0),
+        # a host that never resolves (.invalid): the network, retried within the run
+        ("https://mlperf-power.invalid", "(DNS", 2),
+        # no repository there: retrying cannot help
+        ("file:///nonexistent-mirror", "(remote not readable)", 0),
     ],
 )
 def test_network_failures_are_retried_in_the_run_then_alerted_once(
-    service_env, monkeypatch, message, retries
+    service_env, base, cause, retries
 ):
-    from mlperf_power_dag.rounds import load
-    from mlperf_power_dag.rounds.download import FetchError
-
-    calls = []
-
-    def fetch(rnd, log=None, **kwargs):
-        calls.append(rnd.version)
-        raise FetchError(message)
-
-    monkeypatch.setattr(load, "fetch_round", fetch)
-    monkeypatch.setattr(transient, "RETRY_WAIT_S", 0)
-    monkeypatch.setenv("MLPERF_POWER_FETCH_RETRIES", "2")
-    job = make_definitions().resolve_job_def("tiny_round")
+    home = MlperfHome(path=str(service_env / "home"))
+    git = GitSource(base=base, retries=2, retry_wait_s=0)
+    job = make_definitions(resources={"mlperf_home": home, "git": git}).resolve_job_def(
+        "tiny_round"
+    )
     with dg.instance_for_test() as instance:
         instance.add_dynamic_partitions("tiny_rounds", ["v0.6"])
         cursor = _tick(instance, None)
@@ -180,9 +175,17 @@ def test_network_failures_are_retried_in_the_run_then_alerted_once(
             partition_key="v0.6", instance=instance, raise_on_error=False
         )
         assert not result.success
-        assert calls == ["v0.6"] * (1 + retries)
         retried = [e for e in result.all_events if e.event_type_value == "STEP_UP_FOR_RETRY"]
         assert len(retried) == retries
         _tick(instance, cursor)
         [line] = alerts.read_log(settings.alert_log_path())
-        assert line["step"] == "tiny_raw" and message in line["error"]
+        assert line["step"] == "tiny_raw"
+        assert f"cannot reach {base}/mlcommons/tiny_results_v0.6.git {cause}" in line["error"]
+
+
+def test_fetch_retries_come_from_the_environment(monkeypatch):
+    monkeypatch.setenv("MLPERF_POWER_FETCH_RETRIES", "3")
+    git = resolved(env_resources()["git"])
+    assert (git.retries, git.retry_wait_s) == (3, transient.RETRY_WAIT_S)
+    monkeypatch.delenv("MLPERF_POWER_FETCH_RETRIES")
+    assert resolved(env_resources()["git"]).retries == 0

@@ -7,7 +7,7 @@ from typing import TypeVar
 
 import dagster as dg
 
-from mlperf_power_dag import settings
+from mlperf_power_dag import settings, transient
 from mlperf_power_dag.rounds import download
 
 
@@ -59,10 +59,13 @@ class MlperfHome(dg.ConfigurableResource):
 
 class GitSource(dg.ConfigurableResource):
     """Where MLCommons repositories are fetched from (`<base>/<owner>/<repo>.git`; a local mirror
-    as ``file:///...``) and how long one git command may take."""
+    as ``file:///...``), how long one git command may take, and how often a fetch that failed
+    on the network (DNS, connection, timeout, HTTP 5xx) is retried within the same run."""
 
     base: str = settings.DEFAULT_GIT_BASE
     timeout_s: int = download.GIT_TIMEOUT_S
+    retries: int = 0  # `MLPERF_POWER_FETCH_RETRIES`; deploy/ sets 3
+    retry_wait_s: int = transient.RETRY_WAIT_S
 
     def base_url(self) -> str:
         return self.base.rstrip("/")
@@ -81,9 +84,10 @@ def resolved(resource: R) -> R:
     values = {}
     for name in type(resource).model_fields:
         value = getattr(resource, name)
-        if isinstance(value, dg.EnvVar):
+        if hasattr(value, "env_var_name"):  # dg.EnvVar, or the int one of dg.EnvVar.int
             default = type(resource).model_fields[name].default
-            value = value.get_value(default)
+            got = value.get_value(default)
+            value = default if got is None else got  # the int kind gives None for a 0 default
         values[name] = value
     return type(resource)(**values)
 
@@ -98,7 +102,8 @@ def env_resources() -> dict[str, dg.ConfigurableResource]:
             link_base=settings.resource_value(settings.LINK_BASE_VAR, settings.DEFAULT_LINK_BASE),
         ),
         "git": GitSource(
-            base=settings.resource_value(settings.GIT_BASE_VAR, settings.DEFAULT_GIT_BASE)
+            base=settings.resource_value(settings.GIT_BASE_VAR, settings.DEFAULT_GIT_BASE),
+            retries=settings.resource_value(settings.FETCH_RETRIES_VAR, 0),
         ),
     }
 

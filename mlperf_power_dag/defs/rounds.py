@@ -8,7 +8,7 @@ import pandas as pd
 import pandera.pandas as pa
 from dagster_pandera import pandera_schema_to_dagster_type
 
-from mlperf_power_dag import local, settings, table_checks, transient, versions
+from mlperf_power_dag import local, table_checks, transient, versions
 from mlperf_power_dag.defs.io import SCHEMA_KEY, model_ref
 from mlperf_power_dag.defs.resources import GitSource, MlperfHome
 from mlperf_power_dag.rounds import catalog, load, registry
@@ -127,8 +127,8 @@ def round_assets(spec: SuiteSpec) -> list[dg.AssetsDefinition]:
                 fmt=spec.source(rnd.source),
             )
         except FetchError as e:  # the network: retried in the same run; anything else fails it
-            if settings.fetch_retries() and transient.is_transient(str(e)):
-                raise dg.RetryRequested(settings.fetch_retries(), transient.RETRY_WAIT_S) from e
+            if git.retries and transient.is_transient(str(e)):
+                raise dg.RetryRequested(git.retries, git.retry_wait_s) from e
             raise
         return dg.MaterializeResult(
             metadata={
