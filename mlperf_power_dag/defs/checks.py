@@ -7,7 +7,7 @@ The published tables are assets of their own (`inference_reference_results`,
 import dagster as dg
 import pandas as pd
 
-from mlperf_power_dag import crosscheck, reference_cache, table_checks
+from mlperf_power_dag import crosscheck, reference_cache
 from mlperf_power_dag import tiny_crosscheck as tiny_cc
 from mlperf_power_dag.asset_inputs import (
     CROSSCHECK_TABLES,
@@ -18,6 +18,7 @@ from mlperf_power_dag.asset_inputs import (
 from mlperf_power_dag.buildstate import FINGERPRINT_KEY
 from mlperf_power_dag.defs.automation import DOWNSTREAM
 from mlperf_power_dag.defs.fingerprint import current_fingerprint
+from mlperf_power_dag.defs.key_checks import keys_and_provenance
 from mlperf_power_dag.defs.resources import GitSource, MlperfHome
 from mlperf_power_dag.rounds import catalog
 from mlperf_power_dag.rounds.catalog import TREE
@@ -271,35 +272,12 @@ REFERENCE_KEYS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
 }
 
 
-def _reference_check(table: str, frame: pd.DataFrame) -> dg.AssetCheckResult:
-    keys, sources = REFERENCE_KEYS[table]
-    outcome = table_checks.keys_and_sources(frame, keys, sources)
-    return dg.AssetCheckResult(
-        passed=outcome.passed, severity=dg.AssetCheckSeverity.WARN, metadata=outcome.metadata
-    )
-
-
-def _reference_description(table: str) -> str:
-    keys, sources = REFERENCE_KEYS[table]
-    return f"One row per ({', '.join(keys)}); {', '.join(sources)} on every row."
-
-
-@dg.asset_check(
-    asset=inference_reference_results,
-    name="keys_and_provenance",
-    description=_reference_description("inference_reference_results"),
+inference_reference_keys = keys_and_provenance(
+    inference_reference_results, *REFERENCE_KEYS["inference_reference_results"]
 )
-def inference_reference_keys(inference_reference_results: pd.DataFrame) -> dg.AssetCheckResult:
-    return _reference_check("inference_reference_results", inference_reference_results)
-
-
-@dg.asset_check(
-    asset=tiny_reference_results,
-    name="keys_and_provenance",
-    description=_reference_description("tiny_reference_results"),
+tiny_reference_keys = keys_and_provenance(
+    tiny_reference_results, *REFERENCE_KEYS["tiny_reference_results"]
 )
-def tiny_reference_keys(tiny_reference_results: pd.DataFrame) -> dg.AssetCheckResult:
-    return _reference_check("tiny_reference_results", tiny_reference_results)
 
 
 CROSSCHECK_ASSETS = [inference_reference_results, inference_crosscheck]

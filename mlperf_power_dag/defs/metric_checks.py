@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import dagster as dg
-import pandas as pd
-
-from mlperf_power_dag import table_checks
+from mlperf_power_dag.defs.key_checks import keys_and_provenance
 from mlperf_power_dag.defs.metrics import (
     inference_accuracy_pairs,
     inference_best_efficiency,
@@ -30,45 +27,10 @@ METRIC_KEYS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
 }
 
 
-def _result(table: str, frame: pd.DataFrame) -> dg.AssetCheckResult:
-    keys, sources = METRIC_KEYS[table]
-    outcome = table_checks.keys_and_sources(frame, keys, sources)
-    return dg.AssetCheckResult(
-        passed=outcome.passed, severity=dg.AssetCheckSeverity.WARN, metadata=outcome.metadata
-    )
-
-
-def _description(table: str) -> str:
-    keys, sources = METRIC_KEYS[table]
-    return f"One row per ({', '.join(keys)}); {', '.join(sources)} on every row."
-
-
 # Warnings, not blocking: a broken key is reported and the figures are still drawn.
-@dg.asset_check(
-    asset=inference_best_efficiency,
-    name="keys_and_provenance",
-    description=_description("inference_best_efficiency"),
+best_efficiency_keys, accuracy_pairs_keys, software_gains_keys = (
+    keys_and_provenance(asset, *METRIC_KEYS[asset.key.to_user_string()])
+    for asset in (inference_best_efficiency, inference_accuracy_pairs, inference_software_gains)
 )
-def best_efficiency_keys(inference_best_efficiency: pd.DataFrame) -> dg.AssetCheckResult:
-    return _result("inference_best_efficiency", inference_best_efficiency)
-
-
-@dg.asset_check(
-    asset=inference_accuracy_pairs,
-    name="keys_and_provenance",
-    description=_description("inference_accuracy_pairs"),
-)
-def accuracy_pairs_keys(inference_accuracy_pairs: pd.DataFrame) -> dg.AssetCheckResult:
-    return _result("inference_accuracy_pairs", inference_accuracy_pairs)
-
-
-@dg.asset_check(
-    asset=inference_software_gains,
-    name="keys_and_provenance",
-    description=_description("inference_software_gains"),
-)
-def software_gains_keys(inference_software_gains: pd.DataFrame) -> dg.AssetCheckResult:
-    return _result("inference_software_gains", inference_software_gains)
-
 
 METRIC_CHECKS = [best_efficiency_keys, accuracy_pairs_keys, software_gains_keys]
