@@ -292,3 +292,30 @@ def test_every_round_table_passed_its_checks(built):
                 assert failed == [], (suite, name, failed)
     finally:
         del os.environ["DAGSTER_HOME"]
+
+
+def test_every_cross_round_table_passed_its_key_check(built):
+    import os
+
+    tables = [
+        "inference_best_efficiency",
+        "inference_accuracy_pairs",
+        "inference_software_gains",
+        "inference_reference_results",
+        "tiny_reference_results",
+    ]
+    os.environ["DAGSTER_HOME"] = str(built["home"] / "dagster")
+    try:
+        storage = dg.DagsterInstance.get().event_log_storage
+        for table in tables:
+            check = dg.AssetCheckKey(dg.AssetKey(table), "keys_and_provenance")
+            history = storage.get_asset_check_execution_history(check, limit=10)
+            done = [
+                r.event.asset_check_evaluation
+                for r in history
+                if r.event is not None and r.event.asset_check_evaluation
+            ]
+            assert done, table
+            assert done[0].passed, (table, done[0].metadata)
+    finally:
+        del os.environ["DAGSTER_HOME"]
