@@ -58,10 +58,10 @@ def load_tables(home: Path) -> dict[str, pd.DataFrame]:
 def known_rounds(home: Path) -> pd.DataFrame:
     """The rounds table the metric and figure assets get: catalog + rounds discovered into
     `home`."""
-    from mlperf_power_dag.rounds import catalog, registry
-    from mlperf_power_dag.rounds.table import rounds_table
+    from mlperf_power_dag.defs import metrics
+    from mlperf_power_dag.defs.resources import MlperfHome
 
-    return rounds_table(r for suite in catalog.SUITES for r in registry.all_rounds(suite, home))
+    return metrics.known_rounds(MlperfHome(path=str(home)))
 
 
 def metric_steps(

@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 from browser import CHROMIUM, NO_CHROMIUM, click_a_point, overflow, report_page, svg_sizes
 from test_metrics import frame, row
+from test_tiny_crosscheck_asset import two_results
 from upath import UPath
 
 from mlperf_power_dag import dataset, report, tiny_crosscheck
@@ -353,19 +354,7 @@ def test_results_read_from_cmx_link_to_their_submission_repository():
 
 
 def test_data_page_lists_the_tiny_crosscheck(tmp_path):
-    tiny = pd.DataFrame(
-        {
-            "round": ["v1.2"] * 2,
-            "division": ["closed"] * 2,
-            "submitter": ["acme"] * 2,
-            "system": ["a", "b"],
-            "benchmark": ["ic", "kws"],
-            "throughput_ips": [100.0, 10.0],
-            "energy_per_inference_uj": [5.0, 7.0],
-            "accuracy": [0.9, 0.8],
-            "source_path": ["x", "y"],
-        }
-    )
+    tiny = two_results()
     ref = "summary.csv:mlcommons/tiny_results_v1.2@main"
     published = tiny_crosscheck.comparable(tiny).assign(
         energy_per_inference_uj=[5.0, 7.5], reference=ref

@@ -69,22 +69,25 @@ def test_agreement_equals_the_pure_comparison(run, tiny, checkout):  # noqa: F81
     assert run["checks"] == {"tiny_crosscheck_agreement": True, "keys_and_provenance": True}
 
 
-def test_agreement_fails_on_a_drifted_value():
-    ours = cc.comparable(
-        pd.DataFrame(
-            {
-                "round": ["v1.2"] * 2,
-                "division": ["closed"] * 2,
-                "submitter": ["acme"] * 2,
-                "system": ["a", "b"],
-                "benchmark": ["ic", "kws"],
-                "throughput_ips": [100.0, 10.0],
-                "energy_per_inference_uj": [5.0, 7.0],
-                "accuracy": [0.9, 0.8],
-                "source_path": ["x", "y"],
-            }
-        )
+def two_results() -> pd.DataFrame:
+    """Two synthetic Tiny v1.2 results (ic and kws), as read from a tree."""
+    return pd.DataFrame(
+        {
+            "round": ["v1.2"] * 2,
+            "division": ["closed"] * 2,
+            "submitter": ["acme"] * 2,
+            "system": ["a", "b"],
+            "benchmark": ["ic", "kws"],
+            "throughput_ips": [100.0, 10.0],
+            "energy_per_inference_uj": [5.0, 7.0],
+            "accuracy": [0.9, 0.8],
+            "source_path": ["x", "y"],
+        }
     )
+
+
+def test_agreement_fails_on_a_drifted_value():
+    ours = cc.comparable(two_results())
     published = ours.assign(energy_per_inference_uj=[5.0, 7.5], reference=SUMMARY)
     raw = ours.rename(columns={"source": "source_path"})
     cmp = cc.check_rounds(raw, published)
