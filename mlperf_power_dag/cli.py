@@ -10,7 +10,7 @@ import re
 import signal
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from concurrent.futures import (
     FIRST_COMPLETED,
     Future,
@@ -29,6 +29,7 @@ log = logging.getLogger("mlperf-power")
 QUIET_RUN_CONFIG = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
 VERBOSE_RUN_CONFIG = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
 INTERRUPTED = 130
+LOG_FORMAT = "%(asctime)s %(name)s %(levelname)s %(message)s"
 
 
 class Interrupted(KeyboardInterrupt):
@@ -212,9 +213,61 @@ def _run_round_worker(suite: str, version: str) -> RoundOutcome:
 def _worker_init(env: dict[str, str]) -> None:
     settings.update_env(env)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides; it terminates us
-    logging.basicConfig(level=logging.WARNING)
+    logging.basicConfig(level=logging.WARNING, format=LOG_FORMAT, stream=sys.stderr)
+    log.setLevel(logging.INFO)  # the progress lines of the downstream assets it builds
     for noisy in ("alembic", "dagster"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def _warm_worker() -> None:
+    """Load the pipeline and the plotting library in a worker before it gets work."""
+    import matplotlib.pyplot  # noqa: F401
+
+    _definitions()
+
+
+class Workers:
+    """Up to `jobs` worker processes, started on first use and shared by the rounds and the
+    downstream stage of one command."""
+
+    def __init__(self, jobs: int) -> None:
+        self.jobs = max(1, jobs)
+        self._pool: ProcessPoolExecutor | None = None
+
+    @property
+    def parallel(self) -> bool:
+        return self.jobs > 1
+
+    def pool(self) -> ProcessPoolExecutor:
+        if self._pool is not None and getattr(self._pool, "_broken", False):
+            self.abort()  # a worker died: its work failed; later work gets fresh workers
+        if self._pool is None:
+            ctx = multiprocessing.get_context("spawn")
+            self._pool = ProcessPoolExecutor(
+                max_workers=self.jobs, mp_context=ctx, initializer=_worker_init,
+                initargs=(settings.worker_env(),),
+            )  # fmt: skip
+        return self._pool
+
+    def warm(self) -> None:
+        """Start the workers now, so they have loaded the pipeline when work comes."""
+        if self.parallel and self._pool is None:
+            for _ in range(self.jobs):
+                self.pool().submit(_warm_worker)
+
+    def abort(self) -> None:
+        """Stop every worker at once (Ctrl-C, SIGTERM, an error in this process)."""
+        if self._pool is None:
+            return
+        for proc in list(getattr(self._pool, "_processes", {}).values()):
+            proc.terminate()
+        self._pool.shutdown(wait=False, cancel_futures=True)
+        self._pool = None
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown()
+            self._pool = None
 
 
 def _report(o: RoundOutcome) -> None:
@@ -235,22 +288,20 @@ def _cost_rank(key: tuple[str, str]) -> tuple:
 
 
 def _build_rounds(
-    todo: list[tuple[str, str]], jobs: int, specs: tuple[SuiteSpec, ...] = SPECS
+    todo: list[tuple[str, str]], workers: Workers, specs: tuple[SuiteSpec, ...] = SPECS
 ) -> list[RoundOutcome]:
-    """Build rounds, `jobs` at a time in worker processes (in this process when jobs == 1, or
-    for suites other than the pipeline's own, which a worker process would not know)."""
+    """Build rounds, `workers.jobs` at a time in worker processes (in this process when there
+    is one job or one round, or for suites other than the pipeline's own, which a worker
+    process would not know)."""
     out: list[RoundOutcome] = []
-    if jobs <= 1 or len(todo) <= 1 or tuple(specs) != SPECS:
+    if not workers.parallel or len(todo) <= 1 or tuple(specs) != SPECS:
         for suite, v in todo:
             log.info("%s %s: building", suite, v)
             o = _run_round(suite, v, specs)
             _report(o)
             out.append(o)
         return out
-    env = settings.worker_env()
-    ctx = multiprocessing.get_context("spawn")
-    pool = ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=_worker_init,
-                               initargs=(env,))  # fmt: skip
+    pool = workers.pool()
     started: dict[Future, tuple[str, str, float]] = {}
     try:
         for suite, v in sorted(todo, key=_cost_rank):
@@ -270,11 +321,8 @@ def _build_rounds(
                 _report(o)
                 out.append(o)
     except BaseException:
-        for proc in list(getattr(pool, "_processes", {}).values()):
-            proc.terminate()
-        pool.shutdown(wait=False, cancel_futures=True)
+        workers.abort()
         raise
-    pool.shutdown()
     return out
 
 
@@ -339,13 +387,134 @@ def _stale_downstream(instance, keys: Sequence[str] | None, force: bool) -> tupl
     return todo, skipped
 
 
-def run_downstream(
-    instance, keys: Sequence[str] | None = None, force: bool = False
-) -> tuple[bool, list[str]]:
-    """Materialize the metrics, checks and figures that are out of date (or the asset keys
-    given); returns (success, keys built)."""
+# Above this many dependents among the assets to build, an asset is built before the others
+# rather than in the same run as its dependents.
+_SHARED_INPUT = 3
+
+
+def downstream_stages(
+    todo: Sequence[str], lanes: int = 1, inputs: Mapping[str, Sequence[str]] | None = None
+) -> list[list[list[str]]]:
+    """The assets `todo` as stages run one after the other, each a list of at most `lanes`
+    groups that may run at the same time (one Dagster run each): first the assets many others
+    read, then the sets of assets connected by what they read, spread over the lanes by
+    estimated cost, then the report, which reads all figures. One lane: a single group.
+    `inputs` (asset -> the assets it reads) defaults to `asset_inputs.downstream_inputs`."""
+    from mlperf_power_dag.asset_inputs import FIGURE_SUITES, REPORT_KEY, downstream_inputs
+
+    if lanes <= 1:
+        return [[list(todo)]] if todo else []  # one run: Dagster orders them
+    body = [k for k in todo if k != REPORT_KEY]
+    reads = (lambda k: inputs.get(k, ())) if inputs is not None else downstream_inputs
+    deps = {k: [d for d in reads(k) if d in body] for k in body}
+    readers: dict[str, int] = {k: 0 for k in body}
+    for k in body:
+        for d in deps[k]:
+            readers[d] += 1
+    first: set[str] = set()
+    stack = [k for k in body if readers[k] > _SHARED_INPUT]
+    while stack:  # the shared inputs and what they read
+        k = stack.pop()
+        if k not in first:
+            first.add(k)
+            stack += deps[k]
+    rest = [k for k in body if k not in first]
+    group = {k: k for k in rest}
+
+    def root(k: str) -> str:
+        while group[k] != k:
+            k = group[k]
+        return k
+
+    for k in rest:
+        for d in deps[k]:
+            if d in group:
+                group[root(k)] = root(d)
+    groups: dict[str, list[str]] = {}
+    for k in rest:
+        groups.setdefault(root(k), []).append(k)
+
+    def cost(g: list[str]) -> float:  # drawing a figure costs about twice a table
+        return sum(1.0 if k in FIGURE_SUITES else 0.5 for k in g)
+
+    bins: list[list[str]] = [[] for _ in range(max(1, lanes))]
+    for g in sorted(groups.values(), key=lambda g: (-cost(g), g[0])):
+        min(bins, key=cost).extend(g)  # the costliest group to the least loaded lane
+    last = [[REPORT_KEY]] if REPORT_KEY in todo else []
+    stages = [[[k for k in body if k in first]], bins, last]
+    return [[g for g in stage if g] for stage in stages if any(stage)]
+
+
+@dataclass
+class GroupOutcome:
+    keys: list[str]
+    ok: bool
+    message: str
+    run_id: str | None = None
+
+
+def _run_group(keys: Sequence[str], instance=None) -> GroupOutcome:
+    """Materialize the downstream assets `keys` (with their checks) as one run here."""
     import dagster as dg
 
+    from mlperf_power_dag.definitions import DOWNSTREAM_JOB
+
+    instance = instance if instance is not None else _prepare_instance()
+    job = _definitions().resolve_job_def(DOWNSTREAM_JOB)
+    selected = {dg.AssetKey(k) for k in keys}
+    # only the job's own checks: the service's freshness checks run on their own schedule
+    checks = {c for c in job.asset_layer.asset_graph.asset_check_keys if c.asset_key in selected}
+    job = job.get_subset(asset_selection=selected, asset_check_selection=checks)
+    result = job.execute_in_process(
+        instance=instance, raise_on_error=False, run_config=_run_config(progress=True)
+    )
+    if result.success:
+        return GroupOutcome(list(keys), True, "", result.run_id)
+    if _was_interrupted(result):
+        raise Interrupted()
+    return GroupOutcome(list(keys), False, _failure_message(result), result.run_id)
+
+
+def _run_group_worker(keys: list[str]) -> GroupOutcome:
+    """`_run_group` in a worker process: every error comes back as a failed outcome."""
+    try:
+        return _run_group(keys)
+    except Interrupted:
+        raise
+    except Exception as e:
+        return GroupOutcome(keys, False, f"{type(e).__name__}: {e}".splitlines()[0])
+
+
+def _run_stage(instance, groups: list[list[str]], workers: Workers | None) -> list[GroupOutcome]:
+    """Run the groups of one stage, in worker processes when `workers` is given."""
+    if workers is None or not workers.parallel:
+        return [_run_group(g, instance) for g in groups]
+    pool = workers.pool()
+    try:
+        futures = {pool.submit(_run_group_worker, g): g for g in groups}
+        out = []
+        for fut in futures:
+            try:
+                out.append(fut.result())
+            except Interrupted:
+                raise
+            except Exception as e:  # a worker died: its group failed
+                out.append(GroupOutcome(futures[fut], False, repr(e)))
+        return out
+    except BaseException:
+        workers.abort()
+        raise
+
+
+def run_downstream(
+    instance,
+    keys: Sequence[str] | None = None,
+    force: bool = False,
+    workers: Workers | None = None,
+) -> tuple[bool, list[str]]:
+    """Materialize the metrics, checks and figures that are out of date (or the asset keys
+    given); returns (success, keys built). With `workers`, independent groups of assets are
+    built at the same time in worker processes, one Dagster run per group."""
     todo, skipped = _stale_downstream(instance, keys, force)
     by_reason: dict[str, list[str]] = {}
     for key, why in skipped:
@@ -355,27 +524,34 @@ def run_downstream(
     if not todo:
         log.info("metrics, checks and figures: nothing to rebuild")
         return True, []
-    from mlperf_power_dag.definitions import DOWNSTREAM_JOB
-
-    job = _definitions().resolve_job_def(DOWNSTREAM_JOB)
-    selected = {dg.AssetKey(k) for k in todo}
-    # only the job's own checks: the service's freshness checks run on their own schedule
-    checks = {c for c in job.asset_layer.asset_graph.asset_check_keys if c.asset_key in selected}
-    job = job.get_subset(asset_selection=selected, asset_check_selection=checks)
     t0 = time.monotonic()
     what = ", ".join(keys) if keys else "metrics, checks and figures"
-    log.info("building %s (%d assets)", what, len(todo))
-    result = job.execute_in_process(
-        instance=instance, raise_on_error=False, run_config=_run_config(progress=True)
-    )
+    stages = downstream_stages(todo, workers.jobs if workers is not None else 1)
+    lanes = max(len(stage) for stage in stages)
+    parallel = workers is not None and workers.parallel and lanes > 1
+    log.info(
+        "building %s (%d assets%s)", what, len(todo),
+        f", {min(lanes, workers.jobs)} at a time" if parallel and workers else "",
+    )  # fmt: skip
+    failed: list[GroupOutcome] = []
+    runs: list[str] = []
+    for i, stage in enumerate(stages):
+        outcomes = _run_stage(instance, stage, workers if parallel else None)
+        runs += [o.run_id for o in outcomes if o.run_id]
+        failed += [o for o in outcomes if not o.ok]
+        if failed:
+            left = [k for later in stages[i + 1 :] for g in later for k in g]
+            if left:
+                log.error("not built, as what they read failed: %s", ", ".join(left))
+            break
     dt = time.monotonic() - t0
-    if result.success:
-        log.info("%s: done in %.1fs (run %s)", what, dt, result.run_id)
-    else:
-        if _was_interrupted(result):
-            raise Interrupted()
-        log.error("%s: FAILED in %.1fs: %s", what, dt, _failure_message(result))
-    return result.success, todo
+    run_list = f"run {runs[0]}" if len(runs) == 1 else f"{len(runs)} runs"
+    if not failed:
+        log.info("%s: done in %.1fs (%s)", what, dt, run_list)
+        return True, todo
+    for o in failed:
+        log.error("%s: FAILED in %.1fs: %s: %s", what, dt, ", ".join(o.keys), o.message)
+    return False, todo
 
 
 # ---------------------------------------------------------------------------------------------
@@ -499,9 +675,19 @@ def build(
     todo, report.rounds = _plan(rounds, force, specs)
     for (suite, v), why in todo:
         log.info("%s %s: to build (%s)", suite, v, why)
-    report.rounds += _build_rounds([k for k, _ in todo], jobs or os.cpu_count() or 1, specs)
-    failed = [f"{o.suite} {o.version}" for o in report.rounds if o.status == "failed"]
-    ok, report.downstream = run_downstream(instance, force=force)
+    workers = Workers(jobs or os.cpu_count() or 1)
+    try:
+        if todo and tuple(specs) == SPECS:
+            workers.warm()  # they load the pipeline while the first round is built here
+        report.rounds += _build_rounds([k for k, _ in todo], workers, specs)
+        failed = [f"{o.suite} {o.version}" for o in report.rounds if o.status == "failed"]
+        ok, report.downstream = run_downstream(
+            instance, force=force, workers=workers if tuple(specs) == SPECS else None
+        )
+    except BaseException:
+        workers.abort()
+        raise
+    workers.close()
     if not ok:
         failed.append("downstream")
     local = settings.local_dataset_dir()
@@ -520,6 +706,18 @@ def build(
     return 0
 
 
+def _with_workers(fn):
+    """`fn(workers)` with as many workers as cores, stopped afterwards."""
+    workers = Workers(os.cpu_count() or 1)
+    try:
+        out = fn(workers)
+    except BaseException:
+        workers.abort()
+        raise
+    workers.close()
+    return out
+
+
 def figure(keys: Sequence[str]) -> int:
     """Materialize the given figures, building any suite whose table was never built."""
     from mlperf_power_dag.asset_inputs import FIGURE_SUITES
@@ -531,7 +729,7 @@ def figure(keys: Sequence[str]) -> int:
     instance = _prepare_instance()
     if not _build_missing(sorted({t for k in keys for t in FIGURE_SUITES[k]})):
         return 1
-    ok, _ = run_downstream(instance, keys)
+    ok, _ = _with_workers(lambda w: run_downstream(instance, keys, workers=w))
     return 0 if ok else 1
 
 
@@ -557,7 +755,7 @@ def report() -> int:
     instance = _prepare_instance()
     if not _build_missing(suites.names()):
         return 1
-    ok, built = run_downstream(instance)
+    ok, built = _with_workers(lambda w: run_downstream(instance, workers=w))
     if ok and REPORT_KEY not in built:
         ok, _ = run_downstream(instance, [REPORT_KEY])
     if not ok:
@@ -732,7 +930,7 @@ def main(argv: Sequence[str] | None = None, specs: tuple[SuiteSpec, ...] = SPECS
         settings.set_env(settings.VERBOSE_VAR, "1")
     logging.basicConfig(
         level=logging.INFO,
-        format="%(asctime)s %(name)s %(levelname)s %(message)s",
+        format=LOG_FORMAT,
         stream=sys.stderr,
     )
     log.setLevel(logging.INFO)

@@ -66,6 +66,30 @@ class ParquetDatasetIOManager(dg.UPathIOManager):
         self.warehouse_path = warehouse_path
         self.tables = dict(tables or {})
         self.local_path = local_path
+        # table -> (files' identity, frame, missing keys): the last read of each per-round
+        # table, handed out again (as a copy) while its files are unchanged
+        self._frames: dict[str, tuple[tuple, pd.DataFrame, list[str]]] = {}
+
+    def _read_rounds(
+        self, table: str, keys: list[str], model: type[pa.DataFrameModel]
+    ) -> tuple[pd.DataFrame, list[str]]:
+        """`dataset.read_partitions`, read once per run for a local dataset while its files
+        are unchanged (many assets read the same table)."""
+        base = self._base_path
+        if base.protocol not in ("", "file", "local"):
+            return dataset.read_partitions(base, table, keys, model)
+        identity = [table, model_ref(model)]
+        for key in keys:
+            try:
+                st = dataset.partition_path(base, table, key).stat()
+                identity.append((key, st.st_ino, st.st_mtime_ns, st.st_size))
+            except FileNotFoundError:
+                identity.append((key, None))
+        hit = self._frames.get(table)
+        if hit is None or hit[0] != tuple(identity):
+            frame, missing = dataset.read_partitions(base, table, keys, model)
+            hit = self._frames[table] = (tuple(identity), frame, missing)
+        return hit[1].copy(), list(hit[2])
 
     def _local_base(self) -> UPath:
         if self.local_path is None:
@@ -141,7 +165,7 @@ class ParquetDatasetIOManager(dg.UPathIOManager):
             raise dataset.DatasetError(f"{table}: no pandera model to read it with")
         keys = list(context.asset_partition_keys)
         published = [k for k in keys if not local.is_local(k)]
-        frame, missing = dataset.read_partitions(self._base_path, table, published, model)
+        frame, missing = self._read_rounds(table, published, model)
         if missing:
             context.log.warning(
                 f"{table}: {len(missing)} registered round(s) not built yet, left out: "

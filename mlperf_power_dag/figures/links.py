@@ -70,7 +70,10 @@ def source_urls(frame: pd.DataFrame, sources: pd.DataFrame | None, base: str) ->
     )
     repo, commit = repo.astype(object), commit.astype(object)
     if sources is not None and not sources.empty and (repo.isna() | commit.isna()).any():
-        src = sources[SOURCE_COLUMNS].dropna().astype(str).drop_duplicates()
+        wanted = {str(p) for p in paths[repo.isna() | commit.isna()] if p is not None}
+        src_paths = sources["source_path"]
+        src = sources.loc[src_paths.notna() & src_paths.astype(str).isin(wanted), SOURCE_COLUMNS]
+        src = src.dropna().astype(str).drop_duplicates()
         by_round = {(r, p): (o, c) for r, p, o, c in src.itertuples(index=False)}
         by_path: dict[str, tuple[str, str] | None] = {}
         for _, p, o, c in src.itertuples(index=False):
