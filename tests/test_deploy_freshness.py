@@ -140,10 +140,9 @@ def test_the_data_page_shows_the_freshness_state(tmp_path):
     ]
 
 
-def test_reachability_is_asked_of_the_newest_catalog_repository(tmp_path, monkeypatch):
+def test_reachability_is_asked_of_the_newest_catalog_repository(tmp_path):
     _bare(tmp_path, "tiny_results_v1.3")
     freshness.check_reachable("tiny", f"file://{tmp_path}")  # answers: no error
     with pytest.raises(FetchError, match="training_results_v4.1.git"):
         freshness.check_reachable("training", f"file://{tmp_path}")
-    monkeypatch.setitem(catalog.CATALOG, "training", [])
-    freshness.check_reachable("training", f"file://{tmp_path}")  # nothing known to ask about
+    freshness.check_reachable("training", f"file://{tmp_path}", known=[])  # nothing to ask about
