@@ -178,8 +178,15 @@ def test_network_failures_are_retried_in_the_run_then_alerted_once(
             partition_key="v0.6", instance=instance, raise_on_error=False
         )
         assert not result.success
-        retried = [e for e in result.all_events if e.event_type_value == "STEP_UP_FOR_RETRY"]
+        retried = [
+            e.user_message
+            for e in instance.all_logs(result.run_id)
+            if "failed on the network, retry" in e.user_message
+        ]
         assert len(retried) == retries
+        assert [m.split(": ")[1] for m in retried] == [
+            f"failed on the network, retry {i} of 2 in 0 s" for i in range(1, retries + 1)
+        ]
         _tick(instance, cursor)
         [line] = alerts.read_log(settings.alert_log_path())
         assert line["step"] == "tiny_raw"

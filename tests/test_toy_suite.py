@@ -150,7 +150,8 @@ def test_a_toy_round_builds_from_its_repository(tmp_path, toy_mirror):
             "skipped_share": True,
             "problems_of_round": True,
         }
-    with dg.DagsterInstance.ephemeral() as fresh:  # the tables read the checkout the raw asset recorded
+    # the tables read the checkout the raw asset recorded
+    with dg.DagsterInstance.ephemeral() as fresh:
         fresh.add_dynamic_partitions("toy_rounds", ["v1.0"])
         tables_only = defs.resolve_job_def("toy_round").get_subset(
             asset_selection={dg.AssetKey("toy_results"), dg.AssetKey("toy_problems")}
