@@ -11,6 +11,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from mlperf_power_dag.rounds import catalog, discovery, download
+from mlperf_power_dag.rounds.catalog import Round
 from mlperf_power_dag.rounds.download import FetchError
 
 MAX_DISCOVERY_AGE = dt.timedelta(days=2)
@@ -67,10 +68,11 @@ def figure_state(
     )
 
 
-def check_reachable(suite: str, base: str) -> None:
-    """Raise FetchError unless the suite's newest catalog repository answers at `base`: a probe
-    that finds no new round only counts as a successful discovery if the host was reachable."""
-    known = catalog.rounds(suite)
+def check_reachable(suite: str, base: str, known: Sequence[Round] | None = None) -> None:
+    """Raise FetchError unless the suite's newest known repository (`known` default: the
+    suite's catalog rounds) answers at `base`: a probe that finds no new round only counts as a
+    successful discovery if the host was reachable."""
+    known = catalog.rounds(suite) if known is None else sorted(known, key=lambda r: r.sort_key)
     if not known:
         return  # nothing known to ask the host about
     newest = known[-1]

@@ -21,6 +21,9 @@ from mlperf_power_dag.rounds.catalog import Round
 from mlperf_power_dag.schemas import conform
 
 Log = Callable[[str], None]
+# fetch(rnd, cache, log, patterns=...) -> FetchResult: `load.fetch_round`, or the assets' one
+# with its git source's base, timeout and retries (`GitSource.fetch_round`)
+Fetch = Callable[..., download.FetchResult]
 
 
 def cache_path(rnd: Round, commit: str, cache: Path | None = None) -> Path:
@@ -33,13 +36,12 @@ def reference_results(
     rnd: Round,
     log: Log | None = None,
     cache: Path | None = None,
-    git_base: str | None = None,
-    timeout_s: int | None = None,
+    fetch: Fetch | None = None,
 ) -> pd.DataFrame:
-    """The validated results of a published reference table, fetched (or confirmed) and read,
-    or taken from the cache when this commit was read by this code before."""
-    extra = {} if timeout_s is None else {"timeout_s": timeout_s}
-    fetched = load.fetch_round(rnd, log=log, cache=cache, git_base=git_base, **extra)
+    """The validated results of a published reference table, fetched (or confirmed) by `fetch`
+    (default `load.fetch_round`: `$MLPERF_POWER_GIT_BASE`, no retry) and read, or taken from
+    the cache when this commit was read by this code before."""
+    fetched = (fetch or load.fetch_round)(rnd, cache=cache, log=log)
     path = cache_path(rnd, fetched.commit, cache)
     model = suites.get(rnd.suite).results
     if path.exists():
@@ -88,24 +90,17 @@ def tiny_reference_results(
     rounds: Iterable[str],
     log: Log | None = None,
     cache: Path | None = None,
-    git_base: str | None = None,
-    timeout_s: int | None = None,
+    fetch: Fetch | None = None,
     warn: Log | None = None,
 ) -> pd.DataFrame:
     """Comparable rows (`tiny_crosscheck.COLUMNS`) of MLCommons' published Tiny tables for
-    `rounds`, fetched from repositories under `git_base`, with the `reference` they come from
-    (`reference_label`). A table that cannot be fetched is left out and named to `warn`."""
+    `rounds`, fetched by `fetch` (as in `reference_results`), with the `reference` they come
+    from (`reference_label`). A table that cannot be fetched is left out and named to `warn`."""
     rounds = sorted(set(rounds), key=catalog.version_tuple)
-    extra = {} if timeout_s is None else {"timeout_s": timeout_s}
-    base = git_base or settings.git_base()
     parts = []
     for rnd, patterns in tiny_references(rounds):
-        url = download.repo_url(base, rnd.owner, rnd.repo_name)
-        dest = download.checkout_dir(
-            cache or settings.cache_dir(), rnd.owner, rnd.repo_name, patterns, rnd.ref
-        )
         try:
-            root = download.fetch(url, rnd.ref, patterns, dest, log=log, **extra).path
+            root = (fetch or load.fetch_round)(rnd, cache=cache, log=log, patterns=patterns).path
         except download.FetchError as e:
             (warn or log or (lambda _m: None))(
                 f"{reference_label(rnd)}: not fetched, left out: {e}"

@@ -35,7 +35,10 @@ class Webhook:
 
         self.server = HTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hooks/mlperf"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        # polled every 50 ms, so that close() returns at once (the default is 0.5 s)
+        self.thread = threading.Thread(
+            target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
         self.thread.start()
 
     def close(self) -> None:
@@ -73,7 +76,7 @@ def test_a_failed_round_gives_exactly_one_alert_per_failure(service_env, webhook
     job = make_definitions().resolve_job_def("tiny_round")
     log = settings.alert_log_path()
     assert log == service_env / "home" / "alerts.log"
-    with dg.instance_for_test() as instance:
+    with dg.DagsterInstance.ephemeral() as instance:
         instance.add_dynamic_partitions("tiny_rounds", ["v0.6"])
         cursor = _tick(instance, None)  # the daemon's first tick starts the cursor
         assert alerts.read_log(log) == [] and webhook.bodies == []
@@ -168,15 +171,22 @@ def test_network_failures_are_retried_in_the_run_then_alerted_once(
     job = make_definitions(resources={"mlperf_home": home, "git": git}).resolve_job_def(
         "tiny_round"
     )
-    with dg.instance_for_test() as instance:
+    with dg.DagsterInstance.ephemeral() as instance:
         instance.add_dynamic_partitions("tiny_rounds", ["v0.6"])
         cursor = _tick(instance, None)
         result = job.execute_in_process(
             partition_key="v0.6", instance=instance, raise_on_error=False
         )
         assert not result.success
-        retried = [e for e in result.all_events if e.event_type_value == "STEP_UP_FOR_RETRY"]
+        retried = [
+            e.user_message
+            for e in instance.all_logs(result.run_id)
+            if "failed on the network, retry" in e.user_message
+        ]
         assert len(retried) == retries
+        assert [m.split(": ")[1] for m in retried] == [
+            f"failed on the network, retry {i} of 2 in 0 s" for i in range(1, retries + 1)
+        ]
         _tick(instance, cursor)
         [line] = alerts.read_log(settings.alert_log_path())
         assert line["step"] == "tiny_raw"

@@ -44,7 +44,7 @@ def test_a_figure_older_than_the_newest_round_is_red_until_rebuilt(home):
     defs = make_definitions()
     fig = ("fig5c", freshness.FIGURE_CHECK)  # reads tiny_results
     fig1 = ("fig1", freshness.FIGURE_CHECK)  # reads inference_results only
-    with dg.instance_for_test() as instance:
+    with dg.DagsterInstance.ephemeral() as instance:
         instance.add_dynamic_partitions("tiny_rounds", ["v0.5", "v0.7"])
         states = _checks(defs, instance)
         assert len(states) == len(freshness_states(instance))  # every figure, report, discovery
@@ -85,7 +85,7 @@ def test_discovery_older_than_two_days_is_red(home, tmp_path, monkeypatch):
         _bare(base, catalog.rounds(suite)[-1].repo_name)
     monkeypatch.setenv("MLPERF_POWER_GIT_BASE", f"file://{base}")
     path = settings.discovery_state_path()
-    with dg.instance_for_test() as instance:
+    with dg.DagsterInstance.ephemeral() as instance:
         assert not _discovery_ok(instance)  # never ran
         before = dt.datetime.now(UTC)
         pending_rounds(instance)  # finds nothing new, host reachable: a success
@@ -140,10 +140,9 @@ def test_the_data_page_shows_the_freshness_state(tmp_path):
     ]
 
 
-def test_reachability_is_asked_of_the_newest_catalog_repository(tmp_path, monkeypatch):
+def test_reachability_is_asked_of_the_newest_catalog_repository(tmp_path):
     _bare(tmp_path, "tiny_results_v1.3")
     freshness.check_reachable("tiny", f"file://{tmp_path}")  # answers: no error
     with pytest.raises(FetchError, match="training_results_v4.1.git"):
         freshness.check_reachable("training", f"file://{tmp_path}")
-    monkeypatch.setitem(catalog.CATALOG, "training", [])
-    freshness.check_reachable("training", f"file://{tmp_path}")  # nothing known to ask about
+    freshness.check_reachable("training", f"file://{tmp_path}", known=[])  # nothing to ask about

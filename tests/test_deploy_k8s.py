@@ -41,19 +41,41 @@ def _section(config: dict, name: str) -> ConfigurableClassData:
     return ConfigurableClassData(part["module"], part["class"], yaml.safe_dump(part["config"]))
 
 
-def test_instance_config_loads_with_the_k8s_run_launcher(k8s_env, monkeypatch):
-    import dagster_k8s.launcher as launcher_module
+# A cluster that is never contacted: loading the launcher reads its client settings only.
+KUBECONFIG = """\
+apiVersion: v1
+kind: Config
+clusters: [{name: none, cluster: {server: "https://kubernetes.invalid:6443"}}]
+users: [{name: none, user: {token: not-a-token}}]
+contexts: [{name: none, context: {cluster: none, user: none}}]
+current-context: none
+"""
+
+
+def test_instance_config_loads_with_the_k8s_run_launcher(k8s_env, tmp_path):
+    from dagster._config import process_config
     from dagster._core.launcher import RunLauncher
     from dagster._core.run_coordinator import QueuedRunCoordinator
+    from dagster_k8s import K8sRunLauncher
 
-    config, _ = dagster_instance_config(str(K8S))  # the instance schema, env vars resolved
-    loaded: list[dict] = []
-    monkeypatch.setattr(launcher_module, "load_kubernetes_config", lambda **kw: loaded.append(kw))
+    config, _ = dagster_instance_config(str(K8S))  # the instance schema
+    # In the cluster the launcher loads the pod's service account: no kubeconfig or CA file.
+    settings = process_config(K8sRunLauncher.config_type(), config["run_launcher"]["config"])
+    assert settings.success, settings.errors
+    client = ("load_incluster_config", "kubeconfig_file", "k8s_api_ssl_ca_cert_file")
+    assert {k: settings.value.get(k) for k in client} == {
+        "load_incluster_config": True,
+        "kubeconfig_file": None,
+        "k8s_api_ssl_ca_cert_file": None,
+    }
+    # Here, outside a pod: the same settings with a kubeconfig instead (config, not a patch).
+    (tmp_path / "kubeconfig").write_text(KUBECONFIG)
+    outside = {"load_incluster_config": False, "kubeconfig_file": str(tmp_path / "kubeconfig")}
+    section = config["run_launcher"]
+    config["run_launcher"] = {**section, "config": {**section["config"], **outside}}
     launcher = _section(config, "run_launcher").rehydrate(as_type=RunLauncher)
     assert type(launcher).__name__ == "K8sRunLauncher"
-    assert loaded == [
-        {"load_incluster_config": True, "kubeconfig_file": None, "k8s_api_ssl_ca_cert_file": None}
-    ]
+    assert (launcher.load_incluster_config, launcher.kubeconfig_file) == tuple(outside.values())
     assert launcher.job_namespace == "mlperf-power"
     assert launcher.job_image == "registry.example.internal/mlperf-power-dag:1"
     assert launcher.instance_config_map == "dagster-instance"

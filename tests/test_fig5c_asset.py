@@ -35,7 +35,7 @@ def test_fig5c_drops_flagged_runs_on_request(tmp_path):
         rows = tiny[tiny["round"] == v]
         dataset.write_partition(base, "tiny_results", v, rows, TinyResults)
         dataset.write_partition(base, "tiny_problems", v, flagged[flagged["round"] == v], Problems)
-    with dg.instance_for_test() as instance:
+    with dg.DagsterInstance.ephemeral() as instance:
         instance.add_dynamic_partitions("tiny_rounds", ["v0.5", "v0.7"])
         _build_fig5c(defs, instance)
         kept = pd.read_csv(tmp_path / "figures" / "fig5c.csv")

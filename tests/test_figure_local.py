@@ -38,7 +38,7 @@ def test_local_results_are_drawn_only_on_request_and_apart(tmp_path):
     dataset.write_partition(UPath(home.local_dir()), "inference_results", "local-lab", mine,
                             LocalInferenceResults)  # fmt: skip
     local.save(tmp_path, {"lab": local.LocalSubmission("lab", "inference", str(tmp_path), "v4.1")})
-    with dg.instance_for_test() as instance:
+    with dg.DagsterInstance.ephemeral() as instance:
         instance.add_dynamic_partitions("inference_rounds", ["v4.0", "v4.1", "local-lab"])
         _fig5a(defs, instance)
         plain = (tmp_path / "figures" / "fig5a.csv").read_text()

@@ -127,7 +127,7 @@ def test_figure_assets_read_the_metric_tables(results, tmp_path):  # noqa: F811
     job = defs.resolve_job_def(DOWNSTREAM_JOB).get_subset(
         asset_selection={dg.AssetKey(k) for k in keys}, asset_check_selection=set()
     )
-    with dg.instance_for_test() as instance:
+    with dg.DagsterInstance.ephemeral() as instance:
         instance.add_dynamic_partitions("inference_rounds", versions)
         assert job.execute_in_process(instance=instance).success
     typed = dataset.read_partitions(base, "inference_results", None, InferenceResults)[0]

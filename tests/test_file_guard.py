@@ -5,10 +5,13 @@ and reading goes on with the other results."""
 from __future__ import annotations
 
 import json
-import os
 import shutil
+import sys
 import time
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 
 import pandas as pd
@@ -144,15 +147,44 @@ def test_guard_refuses_links_escapes_and_oversized_files(tmp_path, outside):
         files.read("a/none.txt", "tiny_text")
 
 
-def test_an_oversized_file_is_refused_before_it_is_opened(tmp_path, monkeypatch):
+# Paths opened (os.open, open, io.open_code: the "open" audit event; not a file object made
+# from a descriptor already open) while `_OPENED` holds a list. An audit hook cannot be
+# removed, so it is added once, on first use, and does nothing outside `_opened()`.
+_OPENED: ContextVar[list | None] = ContextVar("opened", default=None)
+_HOOKED: list[bool] = []
+
+
+def _record_open(event: str, args: tuple) -> None:
+    if event == "open" and not isinstance(args[0], int):
+        seen = _OPENED.get()
+        if seen is not None:
+            seen.append(args[0])
+
+
+@contextmanager
+def _opened() -> Iterator[list]:
+    """The paths opened by this thread within the block."""
+    if not _HOOKED:
+        sys.addaudithook(_record_open)
+        _HOOKED.append(True)
+    seen: list = []
+    token = _OPENED.set(seen)
+    try:
+        yield seen
+    finally:
+        _OPENED.reset(token)
+
+
+def test_an_oversized_file_is_refused_before_it_is_opened(tmp_path):
     root = tmp_path / "round"
     root.mkdir()
     with open(root / "huge.txt", "wb") as f:  # sparse: 3 GiB that take no disk
         f.truncate(3 << 30)
-    opened = []
-    real_open = os.open
-    monkeypatch.setattr(os, "open", lambda p, *a, **k: opened.append(p) or real_open(p, *a, **k))
-    with pytest.raises(FileRefused, match="over the spl cap") as e:
+    (root / "small.txt").write_bytes(b"1\n")
+    with _opened() as opened:
+        assert RoundFiles(root).read(root / "small.txt", "spl") == b"1\n"
+    assert opened == [str(root / "small.txt")]  # the recording sees what is opened
+    with _opened() as opened, pytest.raises(FileRefused, match="over the spl cap") as e:
         RoundFiles(root).read(root / "huge.txt", "spl")
     assert e.value.kind == "file_too_large" and opened == []
 

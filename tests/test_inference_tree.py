@@ -135,14 +135,9 @@ def test_synthetic_problem_counts(synthetic_table):
 
 
 @pytest.mark.parametrize("batch_bytes", [0, 64])
-def test_trace_batches_and_large_traces_read_the_same(
-    synthetic, synthetic_table, batch_bytes, monkeypatch
-):
+def test_trace_batches_and_large_traces_read_the_same(synthetic, synthetic_table, batch_bytes):
     """Traces alone, streamed (above the batch size) or batched: the same table and problems."""
-    from mlperf_power_dag.readers import inference_tree
-
-    monkeypatch.setattr(inference_tree, "TRACE_BATCH_BYTES", batch_bytes)
-    table = read_tree_round(synthetic, "v3.0", "synth/tree", COMMIT)
+    table = read_tree_round(synthetic, "v3.0", "synth/tree", COMMIT, batch_bytes=batch_bytes)
     pd.testing.assert_frame_equal(table.results, synthetic_table[0].results, check_exact=True)
     pd.testing.assert_frame_equal(table.problems, synthetic_table[0].problems)
 

@@ -79,7 +79,7 @@ def test_figure_asset_dates_a_discovered_round(tmp_path):
     job = defs.resolve_job_def(DOWNSTREAM_JOB).get_subset(
         asset_selection={dg.AssetKey("fig5a")}, asset_check_selection=set()
     )
-    with dg.instance_for_test() as instance:
+    with dg.DagsterInstance.ephemeral() as instance:
         instance.add_dynamic_partitions("inference_rounds", ["v4.1", "v5.1"])
         assert job.execute_in_process(instance=instance).success
     drawn = pd.read_csv(tmp_path / "figures" / "fig5a.csv")

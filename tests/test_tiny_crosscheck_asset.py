@@ -97,10 +97,12 @@ def test_agreement_fails_on_a_drifted_value():
 
 def test_an_unreachable_published_table_is_left_out_and_named(tmp_path):
     from mlperf_power_dag import reference_cache
+    from mlperf_power_dag.defs.resources import GitSource
 
     warned: list[str] = []
+    git = GitSource(base=f"file://{tmp_path}/nowhere")
     out = reference_cache.tiny_reference_results(
-        ["v1.2"], cache=tmp_path, git_base=f"file://{tmp_path}/nowhere", warn=warned.append
+        ["v1.2"], cache=tmp_path, fetch=git.fetch_round, warn=warned.append
     )
     assert out.empty and list(out.columns) == [*cc.COLUMNS, "reference"]
     assert [m.split(": ")[0] for m in warned] == [CMX, SUMMARY]

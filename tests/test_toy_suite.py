@@ -133,7 +133,7 @@ def test_a_toy_round_builds_from_its_repository(tmp_path, toy_mirror):
     )
     keys = {k.to_user_string() for k in defs.resolve_all_asset_keys()}
     assert keys == {"toy_raw", "toy_results", "toy_problems"}  # no figure reads toy results
-    with dg.instance_for_test() as instance:
+    with dg.DagsterInstance.ephemeral() as instance:
         instance.add_dynamic_partitions("toy_rounds", ["v1.0"])
         result = defs.resolve_job_def("toy_round").execute_in_process(
             partition_key="v1.0", instance=instance
@@ -150,7 +150,8 @@ def test_a_toy_round_builds_from_its_repository(tmp_path, toy_mirror):
             "skipped_share": True,
             "problems_of_round": True,
         }
-    with dg.instance_for_test() as fresh:  # the tables read the checkout the raw asset recorded
+    # the tables read the checkout the raw asset recorded
+    with dg.DagsterInstance.ephemeral() as fresh:
         fresh.add_dynamic_partitions("toy_rounds", ["v1.0"])
         tables_only = defs.resolve_job_def("toy_round").get_subset(
             asset_selection={dg.AssetKey("toy_results"), dg.AssetKey("toy_problems")}

@@ -4,6 +4,8 @@ The published tables are assets of their own (`inference_reference_results`,
 `tiny_reference_results`), so that what each cross-check compares with shows in the lineage.
 """
 
+from functools import partial
+
 import dagster as dg
 import pandas as pd
 
@@ -60,14 +62,11 @@ def inference_reference_results(
     )
     parts = []
     versions = [] if inference_results.empty else _tree_rounds_with_power(inference_results)
+    fetch = partial(git.fetch_round, warn=context.log.warning)
     for version in versions:
         for ref in references(version):
             table = reference_cache.reference_results(
-                ref,
-                log=context.log.debug,
-                cache=mlperf_home.cache_dir(),
-                git_base=git.base_url(),
-                timeout_s=git.timeout_s,
+                ref, log=context.log.debug, cache=mlperf_home.cache_dir(), fetch=fetch
             )
             if len(table):
                 parts.append(table.assign(**{REFERENCE: reference_cache.reference_label(ref)}))
@@ -192,8 +191,7 @@ def tiny_reference_results(
         rounds,
         log=context.log.debug,
         cache=mlperf_home.cache_dir(),
-        git_base=git.base_url(),
-        timeout_s=git.timeout_s,
+        fetch=partial(git.fetch_round, warn=context.log.warning),
         warn=context.log.warning,
     )
     counts = out.groupby([REFERENCE, "round"]).size()

@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TypeVar
 
 import dagster as dg
 
 from mlperf_power_dag import settings, transient
-from mlperf_power_dag.rounds import download
+from mlperf_power_dag.rounds import download, load
+from mlperf_power_dag.rounds.catalog import Round
+from mlperf_power_dag.rounds.download import FetchError, FetchResult
+from mlperf_power_dag.rounds.sources import SourceFormat
+
+Log = Callable[[str], None]
 
 
 class MlperfHome(dg.ConfigurableResource):
@@ -60,7 +67,8 @@ class MlperfHome(dg.ConfigurableResource):
 class GitSource(dg.ConfigurableResource):
     """Where MLCommons repositories are fetched from (`<base>/<owner>/<repo>.git`; a local mirror
     as ``file:///...``), how long one git command may take, and how often a fetch that failed
-    on the network (DNS, connection, timeout, HTTP 5xx) is retried within the same run."""
+    on the network (DNS, connection, timeout, HTTP 5xx) is retried within the same run.
+    `fetch_round` is the one way the assets fetch a round or a published table."""
 
     base: str = settings.DEFAULT_GIT_BASE
     timeout_s: int = download.GIT_TIMEOUT_S
@@ -73,6 +81,49 @@ class GitSource(dg.ConfigurableResource):
     def repo_url(self, owner: str, repo: str) -> str:
         """The URL of one repository."""
         return download.repo_url(self.base_url(), owner, repo)
+
+    def fetch_round(
+        self,
+        rnd: Round,
+        cache: Path | None = None,
+        log: Log | None = None,
+        *,
+        fmt: SourceFormat | None = None,
+        patterns: Sequence[str] | None = None,
+        warn: Log | None = None,
+    ) -> FetchResult:
+        """Fetch (or confirm the cache of) the files of `rnd` (`patterns`, default those of its
+        format `fmt`) from this source into `cache`, each git command within `timeout_s`.
+
+        A fetch that failed on the network is tried again, up to `retries` times `retry_wait_s`
+        apart, each retry said to `warn` (default `log`); any other FetchError, or the last
+        one, is raised.
+        """
+        tried = 0
+        while True:
+            try:
+                return load.fetch_round(
+                    rnd,
+                    log=log,
+                    cache=cache,
+                    git_base=self.base_url(),
+                    timeout_s=self.timeout_s,
+                    fmt=fmt,
+                    patterns=patterns,
+                )
+            except FetchError as e:
+                if tried >= self.retries or not transient.is_transient(str(e)):
+                    raise
+                tried += 1
+                (warn or log or _quiet)(
+                    f"{rnd.suite} {rnd.version} ({rnd.slug}@{rnd.ref}): failed on the network, "
+                    f"retry {tried} of {self.retries} in {self.retry_wait_s} s: {e}"
+                )
+                time.sleep(self.retry_wait_s)
+
+
+def _quiet(_message: str) -> None:
+    pass
 
 
 R = TypeVar("R", bound=dg.ConfigurableResource)

@@ -8,7 +8,7 @@ import pandas as pd
 import pandera.pandas as pa
 from dagster_pandera import pandera_schema_to_dagster_type
 
-from mlperf_power_dag import local, table_checks, transient, versions
+from mlperf_power_dag import local, table_checks, versions
 from mlperf_power_dag.defs.io import SCHEMA_KEY, model_ref
 from mlperf_power_dag.defs.resources import GitSource, MlperfHome
 from mlperf_power_dag.rounds import catalog, load, registry
@@ -117,19 +117,13 @@ def round_assets(spec: SuiteSpec) -> list[dg.AssetsDefinition]:
                 data_version=dg.DataVersion(commit),
             )  # fmt: skip
         rnd = registry.round_for(suite, context.partition_key, mlperf_home.root())
-        try:
-            fetched = load.fetch_round(
-                rnd,
-                log=context.log.info,
-                cache=mlperf_home.cache_dir(),
-                git_base=git.base_url(),
-                timeout_s=git.timeout_s,
-                fmt=spec.source(rnd.source),
-            )
-        except FetchError as e:  # the network: retried in the same run; anything else fails it
-            if git.retries and transient.is_transient(str(e)):
-                raise dg.RetryRequested(git.retries, git.retry_wait_s) from e
-            raise
+        fetched = git.fetch_round(  # the network is retried in the run; anything else fails it
+            rnd,
+            mlperf_home.cache_dir(),
+            context.log.info,
+            fmt=spec.source(rnd.source),
+            warn=context.log.warning,
+        )
         return dg.MaterializeResult(
             metadata={
                 "url": fetched.url,

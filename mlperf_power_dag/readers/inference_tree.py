@@ -355,12 +355,17 @@ class _Pending:
 
 
 def _start(
-    r: _Result, version: str, problems: ProblemLog, parsed: _Parsed, files: RoundFiles
+    r: _Result,
+    version: str,
+    problems: ProblemLog,
+    parsed: _Parsed,
+    files: RoundFiles,
+    batch_bytes: int = TRACE_BATCH_BYTES,
 ) -> _Pending:
     """Read a result folder's loadgen logs and, for a power run, its trace.
 
     Trace bytes wait in `data` for a batch unless the same bytes were parsed before; a trace
-    above `TRACE_BATCH_BYTES` is parsed here, in chunks.
+    above `batch_bytes` is parsed here, in chunks.
     """
     p = _Pending(r, problems)
     p.read, p.detail = _read_loadgen(r, version, problems, parsed, files)
@@ -376,7 +381,7 @@ def _start(
     limit = files.limits.spl
     try:
         with files.open(os.path.join(r.run_dir, TRACE), "spl") as f:
-            if os.fstat(f.fileno()).st_size <= TRACE_BATCH_BYTES:
+            if os.fstat(f.fileno()).st_size <= batch_bytes:
                 p.data = f.read()  # sized by fstat: a read of the cap would allocate the cap
                 if len(p.data) > limit.max_bytes:
                     raise FileRefused("file_too_large", f"{spl_rel}: grew past the spl cap")
@@ -474,6 +479,7 @@ def _read_results(
     problems: ProblemLog,
     say: Callable[[str], None],
     files: RoundFiles,
+    batch_bytes: int = TRACE_BATCH_BYTES,
 ) -> list[_Read]:
     """The results of `found` with their power, in order; their problems go to `problems`.
 
@@ -504,13 +510,13 @@ def _read_results(
     for i, r in enumerate(found, 1):
         mine = ProblemLog(problems.suite, problems.round)
         try:
-            p = _start(r, version, mine, parsed, files)
+            p = _start(r, version, mine, parsed, files, batch_bytes)
         except Exception as exc:  # one bad result must not sink the round
             mine.skip(r.rel, "unreadable_result", f"{r.rel}: {type(exc).__name__}: {exc}")
             p = _Pending(r, mine, failed=True)
         batch.append(p)
         waiting += len(p.data) if p.data is not None else 0
-        if waiting >= TRACE_BATCH_BYTES:
+        if waiting >= batch_bytes:
             flush()
             waiting = 0
         if i % PROGRESS_EVERY == 0:
@@ -525,12 +531,15 @@ def read_tree_round(
     source_repo: str,
     commit: str,
     log: Callable[[str], None] | None = None,
+    *,
+    batch_bytes: int = TRACE_BATCH_BYTES,
 ) -> RoundTable:
     """Read the checkout `root` of round `version` into validated results and problems.
 
     One row per result folder and category (a `datacenter,edge` system appears twice);
     every result with a loadgen summary or detail log gets a row, valid or not, and power
-    columns are filled where the power run's trace gives the checker's metric.
+    columns are filled where the power run's trace gives the checker's metric. Traces are
+    parsed together up to `batch_bytes` at a time; a larger one alone, in chunks.
     """
     say = log or (lambda _msg: None)
     root = Path(root)
@@ -546,7 +555,7 @@ def read_tree_round(
     say(f"{version}: {len(found)} result folders in {root}")
 
     reads: dict[tuple[str, str, str, str, str], list[_Read]] = defaultdict(list)
-    for x in _read_results(found, version, problems, say, files):
+    for x in _read_results(found, version, problems, say, files, batch_bytes):
         r = x.res
         reads[(r.division, r.submitter, r.system, x.benchmark, x.scenario)].append(x)
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from mlperf_power_dag import settings
@@ -39,13 +39,19 @@ def fetch_round(
     git_base: str | None = None,
     timeout_s: int = download.GIT_TIMEOUT_S,
     fmt: SourceFormat | None = None,
+    patterns: Sequence[str] | None = None,
 ) -> FetchResult:
-    """Fetch (or confirm the cache of) the files of `rnd` its reader needs, from repositories
-    under `git_base` (default `$MLPERF_POWER_GIT_BASE`)."""
-    fmt = fmt or source_format(rnd.suite, rnd.source)
+    """Fetch (or confirm the cache of) the files of `rnd` its reader needs (`patterns`, default
+    those of its format `fmt`), from repositories under `git_base` (default
+    `$MLPERF_POWER_GIT_BASE`)."""
+    if patterns is None:
+        patterns = (fmt or source_format(rnd.suite, rnd.source)).patterns
+    patterns = tuple(patterns)
     url = download.repo_url(git_base or settings.git_base(), rnd.owner, rnd.repo_name)
-    dest = round_checkout_dir(rnd, cache, fmt)
-    return download.fetch(url, rnd.ref, fmt.patterns, dest, log=log, timeout_s=timeout_s)
+    dest = download.checkout_dir(
+        cache or settings.cache_dir(), rnd.owner, rnd.repo_name, patterns, rnd.ref
+    )
+    return download.fetch(url, rnd.ref, patterns, dest, log=log, timeout_s=timeout_s)
 
 
 def cached_checkout(
