@@ -109,10 +109,13 @@ def with_inputs(keys: Iterable[str]) -> list[str]:
     return list(out)
 
 
-def footer_keys(key: str) -> tuple[str, ...] | None:
-    """What of the per-round tables' files a cross-round asset's fingerprint covers (None:
-    their whole footers)."""
-    return ROUNDS_FOOTER_KEYS if key == ROUNDS_KEY else None
+def fingerprint_args(key: str) -> dict[str, object]:
+    """How a cross-round asset's input fingerprint is taken, besides its tables (keywords of
+    `defs.fingerprint.current_fingerprint`): the rounds table covers rounds.json and the
+    commits of the results tables' files; the others cover those files whole."""
+    if key == ROUNDS_KEY:
+        return {"footer_keys": ROUNDS_FOOTER_KEYS, "rounds_file": True}
+    return {}
 
 
 def figures_using(suite: str) -> tuple[str, ...]:

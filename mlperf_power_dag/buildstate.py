@@ -2,8 +2,10 @@
 
 A round is unchanged when its tables are in the dataset, built from the commit its remote ref
 points to now, by the same reader code and schema. A metric, check or figure is unchanged when
-the fingerprint of its inputs (the dataset files of the tables it reads, the known rounds, the
-downstream code and its config) equals the one recorded at its last materialization.
+the fingerprint of its inputs (the dataset files of the tables it reads, the downstream code and
+its config) equals the one recorded at its last materialization and no cross-round table it
+reads is rebuilt; the rounds table's fingerprint covers the discovered rounds and the commits
+of the rounds built.
 """
 
 from __future__ import annotations
@@ -63,8 +65,8 @@ def downstream_fingerprint(
     footer_keys: Iterable[str] | None = None,
 ) -> str:
     """Hash of what a cross-round asset is computed from: the dataset files (footers) of the
-    per-round `tables` it reads (only the `footer_keys` of each footer, when given), the known
-    rounds, the downstream code and its config."""
+    per-round `tables` it reads (only the `footer_keys` of each footer, when given), the
+    discovered rounds (`rounds_text`), the downstream code and its config."""
     keep = None if footer_keys is None else set(footer_keys)
     h = hashlib.sha256()
     h.update(versions.downstream_code_version().encode())

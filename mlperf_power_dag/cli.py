@@ -293,7 +293,7 @@ def _stale_downstream(instance, keys: Sequence[str] | None, force: bool) -> tupl
         REPORT_KEY,
         downstream_inputs,
         downstream_tables,
-        footer_keys,
+        fingerprint_args,
         with_inputs,
     )
     from mlperf_power_dag.buildstate import FINGERPRINT_KEY
@@ -325,9 +325,10 @@ def _stale_downstream(instance, keys: Sequence[str] | None, force: bool) -> tupl
         event = instance.get_latest_materialization_event(dg.AssetKey(key))
         mat = event.asset_materialization if event else None
         last = mat.metadata.get(FINGERPRINT_KEY) if mat else None
-        key_tables = (tuple(tables), footer_keys(key))
+        how = fingerprint_args(key)
+        key_tables = (tuple(tables), tuple(sorted(how.items())))
         if key_tables not in fingerprints:  # many assets read the same tables
-            fingerprints[key_tables] = current_fingerprint(tables, footer_keys=footer_keys(key))
+            fingerprints[key_tables] = current_fingerprint(tables, **how)
         if last is None or getattr(last, "value", None) != fingerprints[key_tables]:
             todo.append(key)
         elif not all(p.exists() for p in outputs):

@@ -7,7 +7,7 @@ import pandas as pd
 from upath import UPath
 
 from mlperf_power_dag import buildstate
-from mlperf_power_dag.asset_inputs import ROUNDS_FOOTER_KEYS, ROUNDS_KEY, ROUNDS_TABLES
+from mlperf_power_dag.asset_inputs import ROUNDS_KEY, ROUNDS_TABLES, fingerprint_args
 from mlperf_power_dag.buildstate import FINGERPRINT_KEY
 from mlperf_power_dag.defs.automation import DOWNSTREAM
 from mlperf_power_dag.defs.fingerprint import current_fingerprint
@@ -70,7 +70,7 @@ def rounds_asset(tables: Collection[str] = ROUNDS_TABLES) -> dg.AssetsDefinition
     )
     def rounds(context: dg.AssetExecutionContext, mlperf_home: MlperfHome) -> pd.DataFrame:
         fingerprint = current_fingerprint(
-            ROUNDS_TABLES, home=mlperf_home, footer_keys=ROUNDS_FOOTER_KEYS
+            ROUNDS_TABLES, home=mlperf_home, **fingerprint_args(ROUNDS_KEY)
         )
         frame = current_rounds(mlperf_home)
         context.add_output_metadata(
