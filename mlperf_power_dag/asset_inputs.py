@@ -109,6 +109,13 @@ def with_inputs(keys: Iterable[str]) -> list[str]:
     return list(out)
 
 
+def unchanged_reason(key: str) -> str:
+    """What a warm build says of a cross-round asset whose fingerprint is unchanged."""
+    if key == ROUNDS_KEY:
+        return "catalog, rounds.json and built commits unchanged"
+    return "inputs and code unchanged"
+
+
 def fingerprint_args(key: str) -> dict[str, object]:
     """How a cross-round asset's input fingerprint is taken, besides its tables (keywords of
     `defs.fingerprint.current_fingerprint`): the rounds table covers rounds.json and the

@@ -294,6 +294,7 @@ def _stale_downstream(instance, keys: Sequence[str] | None, force: bool) -> tupl
         downstream_inputs,
         downstream_tables,
         fingerprint_args,
+        unchanged_reason,
         with_inputs,
     )
     from mlperf_power_dag.buildstate import FINGERPRINT_KEY
@@ -334,12 +335,12 @@ def _stale_downstream(instance, keys: Sequence[str] | None, force: bool) -> tupl
         elif not all(p.exists() for p in outputs):
             todo.append(key)
         else:
-            skipped.append((key, "inputs and code unchanged"))
+            skipped.append((key, unchanged_reason(key)))
     for key in with_inputs(wanted):  # inputs first: what reads a rebuilt asset is rebuilt
-        if key not in todo and any(i in todo for i in downstream_inputs(key)):
-            if (key, "inputs and code unchanged") in skipped:
-                skipped.remove((key, "inputs and code unchanged"))
-                todo.append(key)
+        kept = (key, unchanged_reason(key))
+        if kept in skipped and any(i in todo for i in downstream_inputs(key)):
+            skipped.remove(kept)
+            todo.append(key)
     redrawn = any(k in FIGURE_SUITES for k in todo)
     if redrawn and REPORT_KEY in wanted and REPORT_KEY not in todo and not keys:
         todo.append(REPORT_KEY)  # a figure redrawn: the report shows it

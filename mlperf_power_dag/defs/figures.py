@@ -25,7 +25,7 @@ from mlperf_power_dag.asset_inputs import (  # noqa: E402
     figure_tables,
 )
 from mlperf_power_dag.buildstate import FINGERPRINT_KEY  # noqa: E402
-from mlperf_power_dag.defs.automation import DOWNSTREAM  # noqa: E402
+from mlperf_power_dag.defs.automation import downstream_of  # noqa: E402
 from mlperf_power_dag.defs.fingerprint import current_fingerprint  # noqa: E402
 from mlperf_power_dag.defs.io import OPTIONAL_KEY, WITH_LOCAL_KEY  # noqa: E402
 from mlperf_power_dag.defs.known_rounds import ROUNDS_IN, rounds_input  # noqa: E402
@@ -257,7 +257,7 @@ def figure_asset(spec: FigureSpec) -> dg.AssetsDefinition:
         ins=ins,
         kinds={"matplotlib"},
         description=f"Figure {spec.key[3:]}: {spec.title}. Writes {spec.key}.png/.svg/.csv.",
-        automation_condition=DOWNSTREAM,
+        automation_condition=downstream_of(f"{t}_results" for t in spec.tables),
         output_required=False,
     )
     def _figure(

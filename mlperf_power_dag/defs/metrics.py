@@ -9,7 +9,7 @@ import pandas as pd
 from mlperf_power_dag import metrics
 from mlperf_power_dag.asset_inputs import METRIC_TABLES
 from mlperf_power_dag.buildstate import FINGERPRINT_KEY
-from mlperf_power_dag.defs.automation import DOWNSTREAM
+from mlperf_power_dag.defs.automation import downstream_of
 from mlperf_power_dag.defs.fingerprint import current_fingerprint
 from mlperf_power_dag.defs.known_rounds import ROUNDS_IN, rounds_input
 from mlperf_power_dag.defs.resources import MlperfHome
@@ -18,7 +18,7 @@ from mlperf_power_dag.schemas import InferenceResults, conform
 COMMON = dict(
     group_name="metrics",
     kinds={"parquet", "pandas"},
-    automation_condition=DOWNSTREAM,
+    automation_condition=downstream_of(METRIC_TABLES),
     ins={"rounds": ROUNDS_IN},
 )
 
