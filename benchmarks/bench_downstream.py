@@ -4,7 +4,7 @@
                                           [--profile [N]]
 
 Loads the tidy tables of the home's Parquet dataset once (typed as the assets type them) and
-its rounds table (catalog + discovered rounds), then computes each metric table with the
+its rounds table (as the `rounds` asset computes it), then computes each metric table with the
 function its asset calls and builds, renders and saves each figure with its default
 parameters and the inputs its asset gets (files go to a temporary folder). Prints CPU seconds
 (``time.process_time``) and wall seconds per step and the totals. ``--profile`` also prints
@@ -56,12 +56,12 @@ def load_tables(home: Path) -> dict[str, pd.DataFrame]:
 
 
 def known_rounds(home: Path) -> pd.DataFrame:
-    """The rounds table the metric and figure assets get: catalog + rounds discovered into
-    `home`."""
-    from mlperf_power_dag.defs import metrics
+    """The rounds table the metric and figure assets get, computed as the `rounds` asset
+    computes it: catalog + rounds discovered into `home` + the commits of its dataset."""
+    from mlperf_power_dag.defs.known_rounds import current_rounds
     from mlperf_power_dag.defs.resources import MlperfHome
 
-    return metrics.known_rounds(MlperfHome(path=str(home)))
+    return current_rounds(MlperfHome(path=str(home)))
 
 
 def metric_steps(

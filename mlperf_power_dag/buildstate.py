@@ -2,8 +2,10 @@
 
 A round is unchanged when its tables are in the dataset, built from the commit its remote ref
 points to now, by the same reader code and schema. A metric, check or figure is unchanged when
-the fingerprint of its inputs (the dataset files of the tables it reads, the known rounds, the
-downstream code and its config) equals the one recorded at its last materialization.
+the fingerprint of its inputs (the dataset files of the tables it reads, the downstream code and
+its config) equals the one recorded at its last materialization and no cross-round table it
+reads is rebuilt; the rounds table's fingerprint covers the discovered rounds and the commits
+of the rounds built.
 """
 
 from __future__ import annotations
@@ -60,9 +62,12 @@ def downstream_fingerprint(
     tables: Iterable[str],
     rounds_text: str = "",
     config: Mapping[str, Any] | None = None,
+    footer_keys: Iterable[str] | None = None,
 ) -> str:
     """Hash of what a cross-round asset is computed from: the dataset files (footers) of the
-    per-round `tables` it reads, the known rounds, the downstream code and its config."""
+    per-round `tables` it reads (only the `footer_keys` of each footer, when given), the
+    discovered rounds (`rounds_text`), the downstream code and its config."""
+    keep = None if footer_keys is None else set(footer_keys)
     h = hashlib.sha256()
     h.update(versions.downstream_code_version().encode())
     h.update(rounds_text.encode())
@@ -71,5 +76,19 @@ def downstream_fingerprint(
         h.update(b"\0" + table.encode())
         for key in dataset.list_partitions(base, table):
             info = dataset.partition_info(base, table, key) or {}
+            if keep is not None:
+                info = {k: v for k, v in info.items() if k in keep}
             h.update(json.dumps({"round": key, **info}, sort_keys=True, default=str).encode())
     return h.hexdigest()[:16]
+
+
+def built_commits(base: UPath, tables: Mapping[str, str]) -> dict[tuple[str, str], str]:
+    """(suite, round) -> the source commit of the round's file in the dataset, for `tables`
+    (suite -> its results table); rounds without a file are left out."""
+    out: dict[tuple[str, str], str] = {}
+    for suite, table in tables.items():
+        for key in dataset.list_partitions(base, table):
+            commit = (dataset.partition_info(base, table, key) or {}).get("source_commit")
+            if commit:
+                out[(suite, key)] = str(commit)
+    return out

@@ -341,6 +341,9 @@ def _stale_downstream(instance, keys: Sequence[str] | None, force: bool) -> tupl
         REPORT_KEY,
         downstream_inputs,
         downstream_tables,
+        fingerprint_args,
+        unchanged_reason,
+        with_inputs,
     )
     from mlperf_power_dag.buildstate import FINGERPRINT_KEY
     from mlperf_power_dag.defs.fingerprint import current_fingerprint
@@ -349,10 +352,10 @@ def _stale_downstream(instance, keys: Sequence[str] | None, force: bool) -> tupl
     wanted = list(keys) if keys else list(inputs)
     asked = set(keys or ())
     if keys:  # an asset asked for by name is built with the out-of-date assets it reads
-        wanted = [*dict.fromkeys(k for key in keys for k in (*downstream_inputs(key), key))]
+        wanted = with_inputs(keys)
     base = UPath(settings.dataset_dir())
     todo, skipped = [], []
-    fingerprints: dict[tuple[str, ...], str] = {}
+    fingerprints: dict[tuple, str] = {}
     for key in wanted:
         tables = inputs[key]
         if not any(dataset.list_partitions(base, t) for t in tables):
@@ -371,15 +374,21 @@ def _stale_downstream(instance, keys: Sequence[str] | None, force: bool) -> tupl
         event = instance.get_latest_materialization_event(dg.AssetKey(key))
         mat = event.asset_materialization if event else None
         last = mat.metadata.get(FINGERPRINT_KEY) if mat else None
-        key_tables = tuple(tables)
+        how = fingerprint_args(key)
+        key_tables = (tuple(tables), tuple(sorted(how.items())))
         if key_tables not in fingerprints:  # many assets read the same tables
-            fingerprints[key_tables] = current_fingerprint(tables)
+            fingerprints[key_tables] = current_fingerprint(tables, **how)
         if last is None or getattr(last, "value", None) != fingerprints[key_tables]:
             todo.append(key)
         elif not all(p.exists() for p in outputs):
             todo.append(key)
         else:
-            skipped.append((key, "inputs and code unchanged"))
+            skipped.append((key, unchanged_reason(key)))
+    for key in with_inputs(wanted):  # inputs first: what reads a rebuilt asset is rebuilt
+        kept = (key, unchanged_reason(key))
+        if kept in skipped and any(i in todo for i in downstream_inputs(key)):
+            skipped.remove(kept)
+            todo.append(key)
     redrawn = any(k in FIGURE_SUITES for k in todo)
     if redrawn and REPORT_KEY in wanted and REPORT_KEY not in todo and not keys:
         todo.append(REPORT_KEY)  # a figure redrawn: the report shows it

@@ -46,12 +46,14 @@ _ARROW_TYPES: dict[str, pyarrow.DataType] = {
     "float64": pyarrow.float64(),
     "bool": pyarrow.bool_(),
     "boolean": pyarrow.bool_(),
+    "date": pyarrow.date32(),
 }
 _SQL_TYPES = {
     pyarrow.string(): "VARCHAR",
     pyarrow.int64(): "BIGINT",
     pyarrow.float64(): "DOUBLE",
     pyarrow.bool_(): "BOOLEAN",
+    pyarrow.date32(): "DATE",
 }
 _SAFE_KEY = re.compile(r"^[A-Za-z0-9_.-]+$")
 
@@ -221,12 +223,24 @@ def write_partition(
 
 
 def write_single(
-    base: UPath, table: str, df: pd.DataFrame, info: Mapping[str, Any] | None = None
+    base: UPath,
+    table: str,
+    df: pd.DataFrame,
+    info: Mapping[str, Any] | None = None,
+    model: type[pa.DataFrameModel] | None = None,
 ) -> UPath:
-    """Replace a cross-round table (one file)."""
+    """Replace a cross-round table (one file), typed from `model` when it has one."""
     df = df.reset_index(drop=True)
-    arrow = pyarrow.Table.from_pandas(df, schema=frame_schema(df), preserve_index=False)
+    schema = frame_schema(df) if model is None else arrow_schema(model)
+    if model is not None:
+        missing = [f.name for f in schema if f.name not in df.columns]
+        if missing:
+            raise DatasetError(f"{table}: missing columns {missing}")
+        df = df[[f.name for f in schema]]
+    arrow = pyarrow.Table.from_pandas(df, schema=schema, preserve_index=False)
     meta = {"table": table, "rows": len(df), "built_at": now_iso(), **(info or {})}
+    if model is not None:
+        meta["schema_version"] = schema_version(model)
     arrow = arrow.replace_schema_metadata({**(arrow.schema.metadata or {}), **_footer(meta)})
     path = single_path(base, table)
     _atomic_write(arrow, path)
@@ -379,8 +393,12 @@ def unit(column: str) -> str:
     return ""
 
 
-def dictionary(tables: Mapping[str, type[pa.DataFrameModel]]) -> str:
-    """The data dictionary (Markdown) of the per-round tables."""
+def dictionary(
+    tables: Mapping[str, type[pa.DataFrameModel]],
+    single: Mapping[str, type[pa.DataFrameModel]] | None = None,
+) -> str:
+    """The data dictionary (Markdown) of the per-round `tables` and the cross-round tables
+    with a model (`single`)."""
     out = [
         "# MLPerf Power dataset",
         "",
@@ -400,13 +418,15 @@ def dictionary(tables: Mapping[str, type[pa.DataFrameModel]]) -> str:
         "```",
         "",
     ]
-    for table, model in tables.items():
+    sections = [(t, m, "") for t, m in tables.items()]
+    sections += [(t, m, f" One file: `{t}.parquet`.") for t, m in (single or {}).items()]
+    for table, model, where in sections:
         schema = model.to_schema()
         doc = (model.__doc__ or "").strip().splitlines()[0] if model.__doc__ else ""
         out += [
             f"## {table}",
             "",
-            doc,
+            doc + where,
             "",
             f"Schema version `{schema_version(model)}`.",
             "",
@@ -416,7 +436,7 @@ def dictionary(tables: Mapping[str, type[pa.DataFrameModel]]) -> str:
         for name, col in schema.columns.items():
             sql = _SQL_TYPES[arrow_type(col.dtype)]
             meaning = (col.description or "").replace("|", "\\|")
-            if name == PARTITION_COLUMN:
+            if name == PARTITION_COLUMN and not where:
                 meaning = (meaning + " (from the folder name round=<version>)").strip()
             nullable = "yes" if col.nullable else "no"
             out.append(f"| `{name}` | {sql} | {unit(name)} | {nullable} | {meaning} |")
@@ -424,9 +444,14 @@ def dictionary(tables: Mapping[str, type[pa.DataFrameModel]]) -> str:
     return "\n".join(out)
 
 
-def write_dictionary(base: UPath, tables: Mapping[str, type[pa.DataFrameModel]]) -> None:
-    """Write ``README.md`` if it differs from what the schemas say."""
-    text = dictionary(tables)
+def write_dictionary(
+    base: UPath,
+    tables: Mapping[str, type[pa.DataFrameModel]],
+    single: Mapping[str, type[pa.DataFrameModel]] | None = None,
+) -> None:
+    """Write ``README.md`` if it differs from what the schemas say (`tables`, `single` as in
+    `dictionary`)."""
+    text = dictionary(tables, single)
     path = base / DICTIONARY
     try:
         if path.exists() and path.read_text() == text:

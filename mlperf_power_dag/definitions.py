@@ -12,7 +12,7 @@ from collections.abc import Collection, Mapping, Sequence
 import dagster as dg
 
 from mlperf_power_dag import suites
-from mlperf_power_dag.asset_inputs import REPORT_KEY, downstream_tables
+from mlperf_power_dag.asset_inputs import REPORT_KEY, ROUNDS_KEY, downstream_tables
 from mlperf_power_dag.defs.automation import automation_sensor, build_sensors_and_schedules
 from mlperf_power_dag.defs.checks import (
     CROSSCHECK_ASSETS,
@@ -27,6 +27,7 @@ from mlperf_power_dag.defs.checks import (
 from mlperf_power_dag.defs.downstream import mlperf_progress
 from mlperf_power_dag.defs.figures import FIGURES, figure_assets
 from mlperf_power_dag.defs.io import HomeDatasetIOManager, LocalDatasetIOManager, model_ref
+from mlperf_power_dag.defs.known_rounds import rounds_asset
 from mlperf_power_dag.defs.local import local_comparison
 from mlperf_power_dag.defs.metric_checks import METRIC_CHECKS
 from mlperf_power_dag.defs.metrics import METRIC_ASSETS
@@ -40,6 +41,7 @@ from mlperf_power_dag.defs.service import (
     STAGE_TAG,
     service_definitions,
 )
+from mlperf_power_dag.schemas import Rounds
 from mlperf_power_dag.suites.spec import SuiteSpec, round_job_name
 
 DOWNSTREAM_JOB = "downstream"
@@ -49,8 +51,9 @@ __all__ = ["DOWNSTREAM_JOB", "LOCAL_JOB", "defs", "make_definitions", "round_job
 
 
 def downstream_assets(names: Collection[str]) -> list[dg.AssetsDefinition]:
-    """The cross-round assets (metrics, cross-checks and the published tables they compare
-    with, figures, report) whose input tables all belong to the suites `names`."""
+    """The known rounds table and the cross-round assets (metrics, cross-checks and the
+    published tables they compare with, figures, report) whose input tables all belong to the
+    suites `names`."""
     tables = downstream_tables()
     present = {f"{n}_results" for n in names}
     figures = figure_assets(names)
@@ -58,7 +61,7 @@ def downstream_assets(names: Collection[str]) -> list[dg.AssetsDefinition]:
     out = figures + [a for a in others if set(tables[a.key.to_user_string()]) <= present]
     if len(figures) == len(FIGURES) and set(tables[REPORT_KEY]) <= present:
         out.append(report_site)
-    return out
+    return [rounds_asset(present), *out] if out else []  # the table they read
 
 
 def make_definitions(
@@ -137,6 +140,7 @@ def make_definitions(
             "io_manager": HomeDatasetIOManager(
                 home=res["mlperf_home"],
                 tables={t: model_ref(m) for t, m in suites.table_models(specs).items()},
+                single_tables={ROUNDS_KEY: model_ref(Rounds)},
             ),
             "local_io_manager": LocalDatasetIOManager(home=res["mlperf_home"]),
         },

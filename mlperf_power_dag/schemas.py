@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 import pandera.pandas as pa
+from pandera.engines.pandas_engine import Date
 from pandera.typing import Series
 
 from mlperf_power_dag.benchmark_ids import CATEGORIES, SCENARIOS
@@ -170,6 +171,27 @@ class Problems(pa.DataFrameModel):
         strict = True
         ordered = True
         coerce = True
+
+
+class Rounds(pa.DataFrameModel):
+    """One row per known round of every suite: the catalog's and those found by discovery."""
+
+    suite: Series[str] = pa.Field(description="inference, tiny or training")
+    version: Series[str] = pa.Field(str_matches=r"^v\d+(\.\d+)+$", description="MLPerf round")
+    source: Series[str] = pa.Field(
+        isin=SOURCES, description="where its results are read: tree, cmx or summary"
+    )
+    date: Series[Date] = pa.Field(nullable=True, description="publication date, if known")
+    commit: Series[str] = pa.Field(
+        nullable=True,
+        description="commit of the source repository its tables were built from (empty: not built)",
+    )
+
+    class Config:
+        strict = True
+        ordered = True
+        coerce = True
+        unique = ["suite", "version"]
 
 
 def columns(model: type[pa.DataFrameModel]) -> list[str]:

@@ -17,13 +17,16 @@ def test_one_lane_is_one_run_of_everything():
     assert downstream_stages([], 1) == []
 
 
-def test_two_lanes_keep_each_table_with_what_reads_it_and_the_report_last():
+def test_two_lanes_keep_each_table_with_what_reads_it_rounds_first_and_the_report_last():
     stages = downstream_stages(ALL, 2)
-    assert len(stages) == 2
-    lanes, last = stages
+    assert len(stages) == 3
+    first, lanes, last = stages
+    assert first == [["rounds"]]  # read by the metric tables, several figures and the report
     assert last == [[REPORT_KEY]]
     assert len(lanes) == 2
-    assert sorted(k for lane in lanes for k in lane) == sorted(k for k in ALL if k != REPORT_KEY)
+    assert sorted(k for lane in lanes for k in lane) == sorted(
+        k for k in ALL if k not in (REPORT_KEY, "rounds")
+    )
     for table, readers in {
         "inference_best_efficiency": ("fig5a", "fig5b"),
         "inference_accuracy_pairs": ("fig8", "fig9"),

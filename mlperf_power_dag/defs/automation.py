@@ -1,5 +1,6 @@
 """New rounds rebuild themselves: discovery sensor, daily ref refresh, downstream automation."""
 
+from collections.abc import Iterable
 from pathlib import Path
 
 import dagster as dg
@@ -200,3 +201,13 @@ def automation_sensor(target: dg.AssetSelection) -> dg.AutomationConditionSensor
 # Unpartitioned downstream: update after any round partition changes, even while a
 # registered round is missing or failed (plain eager() would wait for every partition).
 DOWNSTREAM = dg.AutomationCondition.eager().without(~dg.AutomationCondition.any_deps_missing())
+
+
+def downstream_of(tables: Iterable[str]) -> dg.AutomationCondition:
+    """DOWNSTREAM for an asset with nothing to show until one of the per-round `tables` has a
+    round built (a figure then writes nothing, and what depends on it in the same run would
+    be skipped): it is not requested before, as `mlperf-power build` skips it."""
+    built = dg.AutomationCondition.any_deps_match(~dg.AutomationCondition.missing()).allow(
+        dg.AssetSelection.assets(*tables)
+    )
+    return DOWNSTREAM & built.with_label("a round of its tables is built")

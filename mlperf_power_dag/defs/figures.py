@@ -2,7 +2,6 @@
 
 import base64
 import dataclasses
-import inspect
 import typing
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -20,14 +19,16 @@ from mlperf_power_dag import local  # noqa: E402
 from mlperf_power_dag.asset_inputs import (  # noqa: E402
     FIGURE_EXTRA_TABLES,
     FIGURE_METRICS,
+    FIGURE_ROUNDS,
     FIGURE_SUITES,
+    ROUNDS_KEY,
     figure_tables,
 )
 from mlperf_power_dag.buildstate import FINGERPRINT_KEY  # noqa: E402
-from mlperf_power_dag.defs.automation import DOWNSTREAM  # noqa: E402
+from mlperf_power_dag.defs.automation import downstream_of  # noqa: E402
 from mlperf_power_dag.defs.fingerprint import current_fingerprint  # noqa: E402
 from mlperf_power_dag.defs.io import OPTIONAL_KEY, WITH_LOCAL_KEY  # noqa: E402
-from mlperf_power_dag.defs.metrics import known_rounds  # noqa: E402
+from mlperf_power_dag.defs.known_rounds import ROUNDS_IN, rounds_input  # noqa: E402
 from mlperf_power_dag.defs.resources import MlperfHome  # noqa: E402
 from mlperf_power_dag.figures import (  # noqa: E402
     common,
@@ -247,6 +248,8 @@ def figure_asset(spec: FigureSpec) -> dg.AssetsDefinition:
     metric_tables = FIGURE_METRICS.get(spec.key, {})  # what the figure plots, precomputed
     optional = {OPTIONAL_KEY: True}  # a figure launched alone before its metric table exists
     ins.update({t: dg.AssetIn(t, metadata=optional) for t in metric_tables.values()})
+    if spec.key in FIGURE_ROUNDS:  # the dates on its axis or its round order
+        ins[ROUNDS_KEY] = ROUNDS_IN
 
     @dg.asset(
         name=spec.key,
@@ -254,7 +257,7 @@ def figure_asset(spec: FigureSpec) -> dg.AssetsDefinition:
         ins=ins,
         kinds={"matplotlib"},
         description=f"Figure {spec.key[3:]}: {spec.title}. Writes {spec.key}.png/.svg/.csv.",
-        automation_condition=DOWNSTREAM,
+        automation_condition=downstream_of(f"{t}_results" for t in spec.tables),
         output_required=False,
     )
     def _figure(
@@ -263,6 +266,7 @@ def figure_asset(spec: FigureSpec) -> dg.AssetsDefinition:
         mlperf_home: MlperfHome,
         **tables,
     ):
+        rounds = tables.pop(ROUNDS_KEY, None)
         values = config.model_dump()
         custom = None if values == cfg_cls().model_dump() else values  # a launchpad variant
         fingerprint = current_fingerprint(figure_tables(spec.key), custom, mlperf_home)
@@ -289,8 +293,8 @@ def figure_asset(spec: FigureSpec) -> dg.AssetsDefinition:
         extra.update({kw: problems_table(tables.get(t)) for kw, t in extra_tables.items()})
         if not config.include_local:  # the metric tables hold the published results only
             extra.update({kw: tables.get(t) for kw, t in metric_tables.items()})
-        if "rounds" in inspect.signature(spec.build).parameters:  # its axis or round order
-            extra["rounds"] = known_rounds(mlperf_home)
+        if spec.key in FIGURE_ROUNDS:
+            extra["rounds"] = rounds_input(rounds, mlperf_home)
         data = spec.build(frames[spec.tables[0]], params, **extra)
         fig = spec.render(data)
         try:

@@ -42,7 +42,8 @@ def _plain(value: Any) -> Any:
 class ParquetDatasetIOManager(dg.UPathIOManager):
     """Per-round tables as ``<table>/round=<key>/part-0.parquet`` (typed from the pandera model
     named in the output's ``mlperf/schema`` metadata), cross-round tables as
-    ``<table>.parquet``; every write is atomic and replaces only its own file.
+    ``<table>.parquet`` (typed from its model too when it names one); every write is atomic
+    and replaces only its own file.
 
     A downstream asset reading a per-round table gets one frame of every materialized round
     (an empty frame with the model's columns when there is none); registered rounds with no
@@ -61,11 +62,13 @@ class ParquetDatasetIOManager(dg.UPathIOManager):
         warehouse_path: Path | None = None,
         tables: dict[str, type[pa.DataFrameModel]] | None = None,
         local_path: UPath | None = None,
+        single_tables: dict[str, type[pa.DataFrameModel]] | None = None,
     ):
         super().__init__(base_path=base_path)
         self.warehouse_path = warehouse_path
         self.tables = dict(tables or {})
         self.local_path = local_path
+        self.single_tables = dict(single_tables or {})
         # table -> (files' identity, frame, missing keys): the last read of each per-round
         # table, handed out again (as a copy) while its files are unchanged
         self._frames: dict[str, tuple[tuple, pd.DataFrame, list[str]]] = {}
@@ -123,12 +126,13 @@ class ParquetDatasetIOManager(dg.UPathIOManager):
                 return
             dataset.write_partition(self._base_path, table, key, obj, model, info)
         else:
-            dataset.write_single(self._base_path, table, obj, info)
+            model = self._model(context.definition_metadata, table)
+            dataset.write_single(self._base_path, table, obj, info, model=model)
         self._after_write(context)
 
     def _after_write(self, context: dg.OutputContext) -> None:
         dataset.write_manifest(self._base_path)
-        dataset.write_dictionary(self._base_path, self.tables)
+        dataset.write_dictionary(self._base_path, self.tables, self.single_tables)
         if self.warehouse_path is None or self._base_path.protocol not in ("", "file", "local"):
             return
         try:
@@ -189,6 +193,8 @@ class DatasetIOManager(dg.ConfigurableIOManagerFactory):
     storage_options: dict[str, Any] = {}
     tables: dict[str, str] = {}  # per-round table -> "module:Model", for views and dictionary
     local_path: str | None = None  # where local submissions' partitions go (a local folder)
+    # cross-round table -> "module:Model", for the dictionary (its asset names it as well)
+    single_tables: dict[str, str] = {}
 
     def create_io_manager(self, context) -> ParquetDatasetIOManager:
         return ParquetDatasetIOManager(
@@ -196,6 +202,7 @@ class DatasetIOManager(dg.ConfigurableIOManagerFactory):
             Path(self.warehouse) if self.warehouse else None,
             {t: load_model(ref) for t, ref in self.tables.items()},
             UPath(self.local_path) if self.local_path else None,
+            {t: load_model(ref) for t, ref in self.single_tables.items()},
         )
 
 
@@ -212,6 +219,7 @@ class HomeDatasetIOManager(DatasetIOManager):
             Path(self.warehouse) if self.warehouse else self.home.warehouse_path(),
             {t: load_model(ref) for t, ref in self.tables.items()},
             UPath(self.home.local_dir()),
+            {t: load_model(ref) for t, ref in self.single_tables.items()},
         )
 
 

@@ -1,6 +1,6 @@
 """Cross-round metric tables over all inference partitions, queryable in the warehouse."""
 
-import functools
+import inspect
 from collections.abc import Callable
 
 import dagster as dg
@@ -9,41 +9,48 @@ import pandas as pd
 from mlperf_power_dag import metrics
 from mlperf_power_dag.asset_inputs import METRIC_TABLES
 from mlperf_power_dag.buildstate import FINGERPRINT_KEY
-from mlperf_power_dag.defs.automation import DOWNSTREAM
+from mlperf_power_dag.defs.automation import downstream_of
 from mlperf_power_dag.defs.fingerprint import current_fingerprint
+from mlperf_power_dag.defs.known_rounds import ROUNDS_IN, rounds_input
 from mlperf_power_dag.defs.resources import MlperfHome
-from mlperf_power_dag.rounds import catalog, registry
-from mlperf_power_dag.rounds.table import rounds_table
 from mlperf_power_dag.schemas import InferenceResults, conform
 
-COMMON = dict(group_name="metrics", kinds={"parquet", "pandas"}, automation_condition=DOWNSTREAM)
-
-
-def known_rounds(home: MlperfHome) -> pd.DataFrame:
-    """The rounds table of every suite's known rounds: the catalog and those discovered into
-    the home."""
-    root = home.root()
-    return rounds_table(r for suite in catalog.SUITES for r in registry.all_rounds(suite, root))
+COMMON = dict(
+    group_name="metrics",
+    kinds={"parquet", "pandas"},
+    automation_condition=downstream_of(METRIC_TABLES),
+    ins={"rounds": ROUNDS_IN},
+)
 
 
 def _compute(
     context: dg.AssetExecutionContext,
     home: MlperfHome,
     results: pd.DataFrame,
-    table: Callable[[pd.DataFrame], metrics.Metric],
+    rounds: pd.DataFrame | None,
+    table: Callable[..., metrics.Metric],
 ) -> pd.DataFrame:
-    """The metric `table` of the results, with its exclusions and rounds as metadata."""
+    """The metric `table` of the results (given the rounds table when it takes one), with its
+    exclusions, its rounds and the known inference rounds it has no row of as metadata."""
     fingerprint = current_fingerprint(METRIC_TABLES, home=home)
+    known = rounds_input(rounds, home)
     typed = results if results.empty else conform(InferenceResults, results)
-    m = table(typed)
+    m = (
+        table(typed, rounds=known)
+        if "rounds" in inspect.signature(table).parameters
+        else table(typed)
+    )
     frame = m.frame
     if frame.empty:  # still a table, so that queries on it work
         frame = pd.DataFrame({"round": pd.Series([], dtype=object)})
+    present = set(frame.get("round", pd.Series(dtype=str)).astype(str))
+    inference = known.loc[known["suite"] == "inference", "version"].astype(str)
     context.add_output_metadata(
         {
             FINGERPRINT_KEY: fingerprint,
             "excluded_non_finite_or_non_positive": m.excluded,
-            "rounds": ", ".join(sorted(set(frame.get("round", pd.Series(dtype=str)).astype(str)))),
+            "rounds": ", ".join(sorted(present)),
+            "known_rounds_without_rows": ", ".join(v for v in inference if v not in present),
         }
     )
     return frame.reset_index(drop=True)
@@ -58,9 +65,12 @@ def _compute(
     **COMMON,
 )
 def inference_best_efficiency(
-    context: dg.AssetExecutionContext, inference_results: pd.DataFrame, mlperf_home: MlperfHome
+    context: dg.AssetExecutionContext,
+    inference_results: pd.DataFrame,
+    rounds: pd.DataFrame | None,
+    mlperf_home: MlperfHome,
 ) -> pd.DataFrame:
-    return _compute(context, mlperf_home, inference_results, metrics.best_efficiency_table)
+    return _compute(context, mlperf_home, inference_results, rounds, metrics.best_efficiency_table)
 
 
 @dg.asset(
@@ -71,9 +81,12 @@ def inference_best_efficiency(
     **COMMON,
 )
 def inference_accuracy_pairs(
-    context: dg.AssetExecutionContext, inference_results: pd.DataFrame, mlperf_home: MlperfHome
+    context: dg.AssetExecutionContext,
+    inference_results: pd.DataFrame,
+    rounds: pd.DataFrame | None,
+    mlperf_home: MlperfHome,
 ) -> pd.DataFrame:
-    return _compute(context, mlperf_home, inference_results, metrics.accuracy_pairs_table)
+    return _compute(context, mlperf_home, inference_results, rounds, metrics.accuracy_pairs_table)
 
 
 @dg.asset(
@@ -84,11 +97,12 @@ def inference_accuracy_pairs(
     **COMMON,
 )
 def inference_software_gains(
-    context: dg.AssetExecutionContext, inference_results: pd.DataFrame, mlperf_home: MlperfHome
+    context: dg.AssetExecutionContext,
+    inference_results: pd.DataFrame,
+    rounds: pd.DataFrame | None,
+    mlperf_home: MlperfHome,
 ) -> pd.DataFrame:
-    rounds = known_rounds(mlperf_home)
-    table = functools.partial(metrics.software_gains_table, rounds=rounds)
-    return _compute(context, mlperf_home, inference_results, table)
+    return _compute(context, mlperf_home, inference_results, rounds, metrics.software_gains_table)
 
 
 METRIC_ASSETS = [inference_best_efficiency, inference_accuracy_pairs, inference_software_gains]
