@@ -164,6 +164,16 @@ def test_fig1_normalized_on_moore_curve(results, tmp_path):
     assert per.frame[per.frame["benchmark"] == "resnet50"]["value"].iloc[0] == 1000 / 8
 
 
+def test_fig1_without_any_of_its_benchmarks_says_so(tmp_path):
+    only_llm = frame([row("v4.0", "llama2-70b-99", sps=4, power=6000, system="dgx"),
+                      row("v4.1", "llama2-70b-99", sps=8, power=6000, system="dgx2")])  # fmt: skip
+    data = build_fig1(only_llm, Fig1Params(benchmarks=("resnet50", "gptj-99")))
+    assert data.notes == ["no usable results for: resnet50, gptj-99"]
+    assert data.frame["series"].unique().tolist() == ["Moore's law"]
+    assert data.meta["benchmarks"] == []
+    check_saved(render_fig1(data), data, tmp_path, "fig1")
+
+
 def test_fig2_min_max_per_scale(results, tmp_path):
     data = build_fig2(results, Fig2Params(), tiny=tiny_frame(), training=training_frame())
     got = {(r.x, r.series): (r.y, r.system) for r in data.frame.itertuples()}

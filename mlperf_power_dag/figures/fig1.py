@@ -86,7 +86,7 @@ def build_fig1(
     df = best.frame
     order = round_order("inference", rounds, present)
     rank = round_rank_map([*order, p.start_round, *df["round"].unique()])
-    df = df[df["round"].map(lambda v: rank[v] >= rank[p.start_round])]
+    df = df.loc[df["round"].map(lambda v: rank[v] >= rank[p.start_round]).astype(bool)]
     missing = [b for b in p.benchmarks if b not in set(df["benchmark"])]
     if missing:
         notes.append(f"no usable results for: {', '.join(missing)}")
