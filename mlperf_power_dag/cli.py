@@ -250,9 +250,10 @@ class Workers:
         return self._pool
 
     def warm(self) -> None:
-        """Start the workers now, so they have loaded the pipeline when work comes."""
+        """Start all workers but one now, so they have loaded the pipeline when work comes
+        (this process takes one lane of the downstream stage itself)."""
         if self.parallel and self._pool is None:
-            for _ in range(self.jobs):
+            for _ in range(self.jobs - 1):
                 self.pool().submit(_warm_worker)
 
     def abort(self) -> None:
@@ -495,13 +496,14 @@ def _run_group_worker(keys: list[str]) -> GroupOutcome:
 
 
 def _run_stage(instance, groups: list[list[str]], workers: Workers | None) -> list[GroupOutcome]:
-    """Run the groups of one stage, in worker processes when `workers` is given."""
-    if workers is None or not workers.parallel:
+    """Run the groups of one stage: the first here, the others at the same time in worker
+    processes when `workers` is given."""
+    if workers is None or not workers.parallel or len(groups) == 1:
         return [_run_group(g, instance) for g in groups]
     pool = workers.pool()
     try:
-        futures = {pool.submit(_run_group_worker, g): g for g in groups}
-        out = []
+        futures = {pool.submit(_run_group_worker, g): g for g in groups[1:]}
+        out = [_run_group(groups[0], instance)]
         for fut in futures:
             try:
                 out.append(fut.result())
@@ -686,8 +688,8 @@ def build(
         log.info("%s %s: to build (%s)", suite, v, why)
     workers = Workers(jobs or os.cpu_count() or 1)
     try:
-        if todo and tuple(specs) == SPECS:
-            workers.warm()  # they load the pipeline while the first round is built here
+        if len(todo) == 1 and tuple(specs) == SPECS:
+            workers.warm()  # they load the pipeline while the round is built here
         report.rounds += _build_rounds([k for k, _ in todo], workers, specs)
         failed = [f"{o.suite} {o.version}" for o in report.rounds if o.status == "failed"]
         ok, report.downstream = run_downstream(

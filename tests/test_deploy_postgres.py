@@ -110,14 +110,19 @@ def _automation_tick(context) -> None:
 
 
 def _children() -> list[int]:
-    """Processes this test process started that are still alive (code servers, run workers)."""
+    """Processes this test process started that are still alive (code servers, run workers),
+    apart from Python's multiprocessing resource tracker, which lives as long as the process
+    that first used a process pool (an earlier test's in-process build)."""
     me, out = os.getpid(), []
     for proc in Path("/proc").iterdir():
         try:
             stat = (proc / "stat").read_text()
+            cmdline = (proc / "cmdline").read_bytes()
         except (OSError, ValueError):
             continue
         fields = stat.rsplit(")", 1)[1].split()
+        if b"multiprocessing.resource_tracker" in cmdline:
+            continue
         if proc.name.isdigit() and int(fields[1]) == me and fields[0] != "Z":
             out.append(int(proc.name))
     return out
