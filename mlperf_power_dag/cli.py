@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import argparse
 import logging
+import logging.handlers
 import multiprocessing
 import os
 import re
 import signal
 import sys
+import threading
 import time
 from collections.abc import Mapping, Sequence
 from concurrent.futures import (
@@ -210,13 +212,28 @@ def _run_round_worker(suite: str, version: str) -> RoundOutcome:
         return RoundOutcome(suite, version, "failed", time.monotonic() - t0, msg)
 
 
-def _worker_init(env: dict[str, str]) -> None:
+def _worker_init(env: dict[str, str], records=None) -> None:
     settings.update_env(env)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides; it terminates us
     logging.basicConfig(level=logging.WARNING, format=LOG_FORMAT, stream=sys.stderr)
-    log.setLevel(logging.INFO)  # the progress lines of the downstream assets it builds
     for noisy in ("alembic", "dagster"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    log.setLevel(logging.INFO)  # the progress lines of the downstream assets it builds
+    if records is not None:  # ... logged by the parent, as if they were its own
+        log.handlers[:] = [logging.handlers.QueueHandler(records)]
+        log.propagate = False
+
+
+def _forward(records) -> None:
+    """Hand the log records of the workers to this process's loggers until None comes."""
+    while True:
+        try:
+            record = records.get()
+        except (EOFError, OSError):
+            return
+        if record is None:
+            return
+        logging.getLogger(record.name).handle(record)
 
 
 def _warm_worker() -> None:
@@ -233,6 +250,8 @@ class Workers:
     def __init__(self, jobs: int) -> None:
         self.jobs = max(1, jobs)
         self._pool: ProcessPoolExecutor | None = None
+        self._records = None  # the workers' log records, forwarded by a thread here
+        self._forwarder: threading.Thread | None = None
 
     @property
     def parallel(self) -> bool:
@@ -243,11 +262,23 @@ class Workers:
             self.abort()  # a worker died: its work failed; later work gets fresh workers
         if self._pool is None:
             ctx = multiprocessing.get_context("spawn")
+            self._records = ctx.Queue()
+            self._forwarder = threading.Thread(
+                target=_forward, args=(self._records,), name="worker-logs", daemon=True
+            )
+            self._forwarder.start()
             self._pool = ProcessPoolExecutor(
                 max_workers=self.jobs, mp_context=ctx, initializer=_worker_init,
-                initargs=(settings.worker_env(),),
+                initargs=(settings.worker_env(), self._records),
             )  # fmt: skip
         return self._pool
+
+    def _stop_forwarding(self) -> None:
+        if self._records is not None and self._forwarder is not None:
+            self._records.put(None)
+            self._forwarder.join(timeout=5)
+            self._records.close()
+        self._records = self._forwarder = None
 
     def warm(self) -> None:
         """Start all workers but one now, so they have loaded the pipeline when work comes
@@ -264,11 +295,15 @@ class Workers:
             proc.terminate()
         self._pool.shutdown(wait=False, cancel_futures=True)
         self._pool = None
+        if self._records is not None:  # a killed worker may hold the queue's lock: no waiting
+            self._records.cancel_join_thread()
+        self._records = self._forwarder = None
 
     def close(self) -> None:
         if self._pool is not None:
             self._pool.shutdown()
             self._pool = None
+        self._stop_forwarding()
 
 
 def _report(o: RoundOutcome) -> None:
