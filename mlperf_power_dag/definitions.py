@@ -27,6 +27,7 @@ from mlperf_power_dag.defs.checks import (
 from mlperf_power_dag.defs.downstream import mlperf_progress
 from mlperf_power_dag.defs.figures import FIGURES, figure_assets
 from mlperf_power_dag.defs.io import HomeDatasetIOManager, LocalDatasetIOManager, model_ref
+from mlperf_power_dag.defs.key_checks import keys_and_provenance
 from mlperf_power_dag.defs.known_rounds import rounds_asset
 from mlperf_power_dag.defs.local import local_comparison
 from mlperf_power_dag.defs.metric_checks import METRIC_CHECKS
@@ -119,6 +120,8 @@ def make_definitions(
         )
         sensors.append(automation_sensor(dg.AssetSelection.all() - round_selection))
     checks = []
+    if downstream:  # the rounds table comes first: one row per round, its source kind named
+        checks.append(keys_and_provenance(downstream[0], ("suite", "version"), ("source",)))
     if inference_crosscheck in downstream:
         checks += [crosscheck_agreement, inference_reference_keys]
     if tiny_crosscheck in downstream:

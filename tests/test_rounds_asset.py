@@ -33,6 +33,7 @@ from mlperf_power_dag.rounds import catalog, registry
 from mlperf_power_dag.rounds.catalog import Round
 from mlperf_power_dag.rounds.table import COLUMNS, known_rounds
 from mlperf_power_dag.schemas import InferenceResults
+from mlperf_power_dag.table_checks import keys_and_sources
 
 SHA = "0123456789abcdef0123456789abcdef01234567"
 SHA2 = "89abcdef0123456789abcdef0123456789abcdef"
@@ -161,3 +162,25 @@ def test_a_built_round_rebuilds_rounds_and_its_readers_in_one_run(tmp_path):
             instance.report_runless_asset_event(dg.AssetMaterialization(key))
         r = dg.evaluate_automation_conditions(defs=defs, instance=instance, cursor=r.cursor)
         assert r.total_requested == 0  # the readers of the new rounds table are not asked again
+
+
+def test_the_rounds_table_has_its_keys_check(tmp_path):
+    home = MlperfHome(path=str(tmp_path))
+    defs = make_definitions(resources={"mlperf_home": home, "git": GitSource()})
+    check = dg.AssetCheckKey(dg.AssetKey(ROUNDS_KEY), "keys_and_provenance")
+    job = defs.resolve_job_def(DOWNSTREAM_JOB).get_subset(
+        asset_selection={dg.AssetKey(ROUNDS_KEY)}, asset_check_selection={check}
+    )
+    result = job.execute_in_process(instance=dg.DagsterInstance.ephemeral())
+    [evaluation] = result.get_asset_check_evaluations()
+    assert evaluation.asset_check_key == check and evaluation.passed
+    rows = sum(len(catalog.rounds(s)) for s in catalog.SUITES)
+    assert evaluation.metadata["rows"].value == rows
+    assert evaluation.metadata["duplicated_rows"].value == 0
+    # what it catches: a round twice, a round without its source kind
+    table = dataset.read_single(UPath(home.dataset_dir()), ROUNDS_KEY)
+    bad = pd.concat([table, table.iloc[:1]], ignore_index=True)
+    bad.loc[1, "source"] = None
+    outcome = keys_and_sources(bad, ("suite", "version"), ("source",))
+    assert not outcome.passed
+    assert (outcome.metadata["duplicated_rows"], outcome.metadata["missing_source"]) == (1, 1)
