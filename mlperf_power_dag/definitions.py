@@ -103,15 +103,15 @@ def make_definitions(
                 tags={STAGE_TAG: DOWNSTREAM_STAGE},
             )
         )
+    service = report_site in downstream  # the service's checks watch every figure
     if downstream:
+        selection = dg.AssetSelection.all() - round_selection - local_selection
+        if service:  # the freshness checks run on their own schedule (defs/freshness.py)
+            selection -= FRESHNESS_CHECKS
         jobs.append(
             dg.define_asset_job(
                 DOWNSTREAM_JOB,
-                # the freshness checks run on their own schedule (defs/freshness.py)
-                selection=dg.AssetSelection.all()
-                - round_selection
-                - local_selection
-                - FRESHNESS_CHECKS,
+                selection=selection,
                 description=(
                     "Cross-round metrics, checks, figures and the report over all built partitions."
                 ),
@@ -148,7 +148,7 @@ def make_definitions(
             "local_io_manager": LocalDatasetIOManager(home=res["mlperf_home"]),
         },
     )
-    if report_site not in downstream:  # the service's checks watch every figure
+    if not service:
         return core
     return dg.Definitions.merge(core, service_definitions())
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from mlperf_power_dag import cli
-from mlperf_power_dag.rounds import registry
+from mlperf_power_dag.rounds import catalog, registry
 from mlperf_power_dag.rounds.catalog import Round
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -42,6 +42,39 @@ def mirror_url(mirror_root: Path) -> str:
 
 
 _GIT_ENV = {**os.environ, "GIT_TERMINAL_PROMPT": "0"}
+
+
+@pytest.fixture
+def github(tmp_path: Path, mirror_root: Path) -> Path:
+    """A GitHub-like folder (`<tmp>/gh`, a git base as `file://...`) whose `mlcommons/` links
+    every repository of the mirror: the catalog's rounds as published. Tests publish rounds
+    the catalog does not know into it with `publish`; the mirror itself is never written."""
+    gh = tmp_path / "gh" / "mlcommons"
+    gh.mkdir(parents=True)
+    for repo in sorted((mirror_root / "mlcommons").glob("*.git")):
+        (gh / repo.name).symlink_to(repo)
+    return gh.parent
+
+
+@pytest.fixture
+def publish(github: Path, mirror_root: Path) -> Callable[[str], str]:
+    """`publish(suite)`: MLCommons publishes the round after the catalog's newest one of `suite`
+    in `github` (a bare clone of the newest round's mirror repository under the next version's
+    name). Returns that version."""
+
+    def _publish(suite: str) -> str:
+        newest = catalog.rounds(suite)[-1]
+        major, minor = newest.sort_key[:2]
+        version = f"v{major}.{minor + 1}"  # a round the catalog does not know
+        subprocess.run(
+            ["git", "clone", "-q", "--bare", "--no-hardlinks",
+             str(mirror_root / newest.owner / f"{newest.repo_name}.git"),
+             str(github / newest.owner / f"{suite}_results_{version}.git")],
+            check=True, capture_output=True, env=_GIT_ENV,
+        )  # fmt: skip
+        return version
+
+    return _publish
 
 
 @pytest.fixture(scope="session")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dagster as dg
 
+from mlperf_power_dag import suites
 from mlperf_power_dag.asset_inputs import downstream_tables
 from mlperf_power_dag.definitions import DOWNSTREAM_JOB, make_definitions
 from mlperf_power_dag.suites import table_models
@@ -26,3 +27,11 @@ def test_every_per_round_table_is_an_asset_with_its_schema():
     defs = make_definitions()
     keys = {k.to_user_string() for k in defs.resolve_all_asset_keys()}
     assert set(table_models()) <= keys
+
+
+def test_one_suite_alone_has_its_downstream_job():
+    # tiny alone: fig5c and the tiny cross-check, no report (so no freshness checks)
+    defs = make_definitions(specs=(suites.get("tiny"),))
+    job = defs.resolve_job_def(DOWNSTREAM_JOB)
+    keys = {k.to_user_string() for k in job.asset_layer.executable_asset_keys}
+    assert keys == {"rounds", "fig5c", "tiny_crosscheck", "tiny_reference_results"}

@@ -9,7 +9,7 @@ import dagster as dg
 
 from mlperf_power_dag.definitions import make_definitions
 from mlperf_power_dag.defs.automation import changed_round_requests
-from mlperf_power_dag.rounds import catalog, discovery
+from mlperf_power_dag.rounds import catalog, discovery, registry
 
 
 def _git(*args: str, cwd: Path | None = None) -> None:
@@ -51,9 +51,6 @@ def test_refresh_requests_only_rounds_whose_ref_moved(tmp_path, monkeypatch, mir
     (tmp_path / "gh" / "mlcommons" / "tiny_results_v1.1.git").symlink_to(
         mirror_root / "mlcommons" / "tiny_results_v1.1.git"
     )
-    monkeypatch.setitem(
-        catalog.CATALOG, "tiny", [r for r in catalog.TINY if r.version in ("v1.1", "v1.2")]
-    )
     monkeypatch.setenv("MLPERF_POWER_HOME", str(tmp_path / "home"))
     monkeypatch.setenv("MLPERF_POWER_GIT_BASE", "file://" + str(tmp_path / "gh"))
     defs = make_definitions()
@@ -74,25 +71,26 @@ def test_refresh_requests_only_rounds_whose_ref_moved(tmp_path, monkeypatch, mir
         assert [(r.job_name, r.partition_key) for r in requests] == [("tiny_round", "v1.2")]
 
 
-def test_discover_command_adds_and_prints_new_rounds(tmp_path, monkeypatch, mirror_root, capsys):
+def test_discover_command_adds_and_prints_new_rounds(github, publish, monkeypatch, capsys):
     from mlperf_power_dag import cli
 
-    base = tmp_path / "gh" / "mlcommons"
-    base.mkdir(parents=True)
-    for v in ("v1.1", "v1.2"):
-        (base / f"tiny_results_{v}.git").symlink_to(
-            mirror_root / "mlcommons" / f"tiny_results_{v}.git"
-        )
-    monkeypatch.setitem(catalog.CATALOG, "tiny", [r for r in catalog.TINY if r.version == "v1.1"])
-    monkeypatch.setitem(catalog.CATALOG, "inference", [])
-    monkeypatch.setitem(catalog.CATALOG, "training", [])
-    monkeypatch.setenv("MLPERF_POWER_HOME", str(tmp_path / "home"))
-    monkeypatch.setenv("MLPERF_POWER_GIT_BASE", "file://" + str(tmp_path / "gh"))
+    new_version = publish("tiny")  # the round after the catalog's newest tiny one, e.g. v1.4
+    home = github.parent / "home"
+    monkeypatch.setenv("MLPERF_POWER_HOME", str(home))
+    monkeypatch.setenv("MLPERF_POWER_GIT_BASE", "file://" + str(github))
     monkeypatch.delenv("DAGSTER_HOME", raising=False)
+    # a fresh home: every catalog round becomes a partition, and the new round with them
+    expected = {s: [r.version for r in catalog.rounds(s)] for s in catalog.SUITES}
+    expected["tiny"].append(new_version)
     assert cli.main(["discover"]) == 0
-    assert capsys.readouterr().out.splitlines() == ["tiny: v1.1 v1.2"]
+    assert capsys.readouterr().out.splitlines() == [
+        f"{s}: {' '.join(vs)}" for s, vs in expected.items()
+    ]
+    found = [(r.suite, r.version, r.slug, r.ref) for r in registry.discovered(home=home)]
+    assert found == [("tiny", new_version, f"mlcommons/tiny_results_{new_version}", "main")]
     assert cli.main(["discover"]) == 0
     assert capsys.readouterr().out.splitlines() == ["no new rounds"]
-    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "home" / "dagster"))
+    monkeypatch.setenv("DAGSTER_HOME", str(home / "dagster"))
     instance = dg.DagsterInstance.get()
-    assert sorted(instance.get_dynamic_partitions("tiny_rounds")) == ["v1.1", "v1.2"]
+    for suite, versions in expected.items():
+        assert sorted(instance.get_dynamic_partitions(f"{suite}_rounds")) == sorted(versions)

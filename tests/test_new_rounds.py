@@ -9,28 +9,21 @@ import dagster as dg
 import pandas as pd
 import pytest
 
+from mlperf_power_dag import suites
 from mlperf_power_dag.definitions import make_definitions
 from mlperf_power_dag.rounds import catalog, discovery, registry
 
-KNOWN = ["v0.5", "v0.7", "v1.0", "v1.1"]
+KNOWN = [r.version for r in catalog.rounds("tiny")]  # the catalog's tiny rounds, v0.5 ... v1.3
+SPECS = (suites.get("tiny"),)  # the pipeline over the tiny suite alone
 ROUND_ASSETS = {"tiny_raw", "tiny_results", "tiny_problems"}  # what automation never rebuilds
 
 
 @pytest.fixture
-def world(tmp_path, monkeypatch, mirror_root):
-    """A mirror with tiny v0.5-v1.1 only, a catalog that knows just those, an empty home."""
-    mirror = tmp_path / "mirror" / "mlcommons"
-    mirror.mkdir(parents=True)
-    for v in KNOWN:
-        (mirror / f"tiny_results_{v}.git").symlink_to(
-            mirror_root / "mlcommons" / f"tiny_results_{v}.git"
-        )
-    monkeypatch.setitem(catalog.CATALOG, "tiny", [r for r in catalog.TINY if r.version in KNOWN])
-    monkeypatch.setitem(catalog.CATALOG, "inference", [])
-    monkeypatch.setitem(catalog.CATALOG, "training", [])
-    monkeypatch.setenv("MLPERF_POWER_HOME", str(tmp_path / "home"))
-    monkeypatch.setenv("MLPERF_POWER_GIT_BASE", "file://" + str(tmp_path / "mirror"))
-    return mirror
+def world(github: Path, monkeypatch) -> Path:
+    """A GitHub-like remote holding the catalog's rounds as published, and an empty home."""
+    monkeypatch.setenv("MLPERF_POWER_HOME", str(github.parent / "home"))
+    monkeypatch.setenv("MLPERF_POWER_GIT_BASE", "file://" + str(github))
+    return github / "mlcommons"
 
 
 def _tick(defs: dg.Definitions, instance: dg.DagsterInstance) -> list[dg.RunRequest]:
@@ -86,8 +79,8 @@ def _git(*args):
     subprocess.run(["git", *args], check=True, capture_output=True)
 
 
-def test_new_round_is_found_built_and_drawn_alone(world: Path, tmp_path, mirror_root):
-    defs = make_definitions()
+def test_new_round_is_found_built_and_drawn_alone(world: Path, publish):
+    defs = make_definitions(specs=SPECS)
     with dg.instance_for_test() as instance:
         # first start: automation begins watching; the sensor registers the catalog rounds
         cursor, initial = _automate(defs, instance)
@@ -98,55 +91,63 @@ def test_new_round_is_found_built_and_drawn_alone(world: Path, tmp_path, mirror_
         assert "fig5c" in built and not built & ROUND_ASSETS
         before = {k: _latest_runs(instance, k) for k in ("tiny_raw", "tiny_results")}
         assert sorted(before["tiny_results"]) == KNOWN
-        assert "v1.2" not in _fig5c_rounds(instance)
         assert _tick(defs, instance) == []  # nothing new: nothing requested
 
-        # MLCommons publishes tiny v1.2 (found past the v1.1 gap-free window)
-        (world / "tiny_results_v1.2.git").symlink_to(
-            mirror_root / "mlcommons" / "tiny_results_v1.2.git"
-        )
+        # MLCommons publishes the round after the catalog's newest (v1.4), unknown to the code
+        new_version = publish("tiny")
+        assert new_version not in KNOWN and new_version not in _fig5c_rounds(instance)
         new = _tick(defs, instance)
-        assert [(r.job_name, r.partition_key) for r in new] == [("tiny_round", "v1.2")]
-        assert instance.has_dynamic_partition("tiny_rounds", "v1.2")
-        assert _run(defs, instance, new) == {"v1.2": True}
+        assert [(r.job_name, r.partition_key) for r in new] == [("tiny_round", new_version)]
+        assert instance.has_dynamic_partition("tiny_rounds", new_version)
+        recorded = [(r.version, r.slug, r.ref, r.source) for r in registry.discovered("tiny")]
+        assert recorded == [(new_version, f"mlcommons/tiny_results_{new_version}", "main", "tree")]
+        assert _run(defs, instance, new) == {new_version: True}
         cursor, rebuilt = _automate(defs, instance, cursor)
         assert "fig5c" in rebuilt and not rebuilt & ROUND_ASSETS
-        assert "v1.2" in _fig5c_rounds(instance)
+        assert new_version in _fig5c_rounds(instance)
         after = {k: _latest_runs(instance, k) for k in ("tiny_raw", "tiny_results")}
         for key in after:
             assert {v: after[key][v] for v in KNOWN} == before[key]  # untouched
-        assert after["tiny_results"]["v1.2"] not in before["tiny_results"].values()
+        assert after["tiny_results"][new_version] not in before["tiny_results"].values()
 
-        # an empty repository appears: its partition fails, nothing else moves
-        _git("init", "-q", "--bare", str(world / "tiny_results_v1.3.git"))
+        # an empty repository appears after it: its partition fails, nothing else moves
+        empty = _next_minor(new_version)
+        _git("init", "-q", "--bare", str(world / f"tiny_results_{empty}.git"))
         bad = _tick(defs, instance)
-        assert [r.partition_key for r in bad] == ["v1.3"]
-        assert _run(defs, instance, bad) == {"v1.3": False}
+        assert [r.partition_key for r in bad] == [empty]
+        assert _run(defs, instance, bad) == {empty: False}
         cursor, rebuilt = _automate(defs, instance, cursor)
         assert rebuilt == set()
         assert {k: _latest_runs(instance, k) for k in after} == after
 
 
 def test_malformed_round_fails_its_partition_with_a_clear_error(world: Path, tmp_path):
-    # a repository with the right name but no results in any known layout
+    # a repository with the next round's name but no results in any known layout
+    version = _next_minor(KNOWN[-1])
     work = tmp_path / "work"
     _git("init", "-q", "-b", "master", str(work))  # a default branch other than main
     (work / "README.md").write_text("results moved elsewhere\n")
     _git("-C", str(work), "add", "README.md")
     _git("-C", str(work), "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "x")
-    _git("clone", "-q", "--bare", str(work), str(world / "tiny_results_v1.2.git"))
-    found = discovery.discover("tiny", KNOWN, "file://" + str(tmp_path / "mirror"))
-    assert [(r.version, r.ref, r.source) for r in found] == [("v1.2", "master", "tree")]
+    _git("clone", "-q", "--bare", str(work), str(world / f"tiny_results_{version}.git"))
+    found = discovery.discover("tiny", KNOWN, "file://" + str(world.parent))
+    assert [(r.version, r.ref, r.source) for r in found] == [(version, "master", "tree")]
     registry.record(found)
-    defs = make_definitions()
+    defs = make_definitions(specs=SPECS)
     with dg.instance_for_test() as instance:
-        instance.add_dynamic_partitions("tiny_rounds", ["v1.1", "v1.2"])
+        instance.add_dynamic_partitions("tiny_rounds", ["v1.1", version])
         job = defs.resolve_job_def("tiny_round")
-        bad = job.execute_in_process(partition_key="v1.2", instance=instance, raise_on_error=False)
+        bad = job.execute_in_process(partition_key=version, instance=instance, raise_on_error=False)
         assert not bad.success
         err = next(e for e in bad.all_events if e.is_step_failure).step_failure_data.error
-        assert "no results found in mlcommons/tiny_results_v1.2@" in err.to_string()
+        assert f"no results found in mlcommons/tiny_results_{version}@" in err.to_string()
         assert job.execute_in_process(partition_key="v1.1", instance=instance).success
+
+
+def _next_minor(version: str) -> str:
+    """`v1.3` -> `v1.4`."""
+    major, minor = catalog.version_tuple(version)[:2]
+    return f"v{major}.{minor + 1}"
 
 
 def _fig5c_rounds(instance) -> set[str]:
