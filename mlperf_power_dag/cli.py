@@ -245,7 +245,8 @@ def _warm_worker() -> None:
 
 class Workers:
     """Up to `jobs` worker processes, started on first use and shared by the rounds and the
-    downstream stage of one command."""
+    downstream stage of one command; as a context manager, stopped at its end (at once when it
+    ends with an error, Ctrl-C or SIGTERM)."""
 
     def __init__(self, jobs: int) -> None:
         self.jobs = max(1, jobs)
@@ -273,13 +274,6 @@ class Workers:
             )  # fmt: skip
         return self._pool
 
-    def _stop_forwarding(self) -> None:
-        if self._records is not None and self._forwarder is not None:
-            self._records.put(None)
-            self._forwarder.join(timeout=5)
-            self._records.close()
-        self._records = self._forwarder = None
-
     def warm(self) -> None:
         """Start all workers but one now, so they have loaded the pipeline when work comes
         (this process takes one lane of the downstream stage itself)."""
@@ -300,10 +294,24 @@ class Workers:
         self._records = self._forwarder = None
 
     def close(self) -> None:
+        """Let the workers finish, then stop them."""
         if self._pool is not None:
             self._pool.shutdown()
             self._pool = None
-        self._stop_forwarding()
+        if self._records is not None and self._forwarder is not None:
+            self._records.put(None)
+            self._forwarder.join(timeout=5)
+            self._records.close()
+        self._records = self._forwarder = None
+
+    def __enter__(self) -> Workers:
+        return self
+
+    def __exit__(self, kind, _value, _tb) -> None:
+        if kind is None:
+            self.close()
+        else:
+            self.abort()
 
 
 def _report(o: RoundOutcome) -> None:
@@ -339,26 +347,22 @@ def _build_rounds(
         return out
     pool = workers.pool()
     started: dict[Future, tuple[str, str, float]] = {}
-    try:
-        for suite, v in sorted(todo, key=_cost_rank):
-            log.info("%s %s: queued", suite, v)
-            started[pool.submit(_run_round_worker, suite, v)] = (suite, v, time.monotonic())
-        pending = set(started)
-        while pending:
-            done, pending = wait(pending, return_when=FIRST_COMPLETED)
-            for fut in done:
-                suite, v, t0 = started[fut]
-                try:
-                    o = fut.result()
-                except Interrupted:
-                    raise
-                except Exception as e:  # a worker died: that round failed, the others go on
-                    o = RoundOutcome(suite, v, "failed", time.monotonic() - t0, repr(e))
-                _report(o)
-                out.append(o)
-    except BaseException:
-        workers.abort()
-        raise
+    for suite, v in sorted(todo, key=_cost_rank):
+        log.info("%s %s: queued", suite, v)
+        started[pool.submit(_run_round_worker, suite, v)] = (suite, v, time.monotonic())
+    pending = set(started)
+    while pending:
+        done, pending = wait(pending, return_when=FIRST_COMPLETED)
+        for fut in done:
+            suite, v, t0 = started[fut]
+            try:
+                o = fut.result()
+            except Interrupted:
+                raise
+            except Exception as e:  # a worker died: that round failed, the others go on
+                o = RoundOutcome(suite, v, "failed", time.monotonic() - t0, repr(e))
+            _report(o)
+            out.append(o)
     return out
 
 
@@ -536,20 +540,16 @@ def _run_stage(instance, groups: list[list[str]], workers: Workers | None) -> li
     if workers is None or not workers.parallel or len(groups) == 1:
         return [_run_group(g, instance) for g in groups]
     pool = workers.pool()
-    try:
-        futures = {pool.submit(_run_group_worker, g): g for g in groups[1:]}
-        out = [_run_group(groups[0], instance)]
-        for fut in futures:
-            try:
-                out.append(fut.result())
-            except Interrupted:
-                raise
-            except Exception as e:  # a worker died: its group failed
-                out.append(GroupOutcome(futures[fut], False, repr(e)))
-        return out
-    except BaseException:
-        workers.abort()
-        raise
+    futures = {pool.submit(_run_group_worker, g): g for g in groups[1:]}
+    out = [_run_group(groups[0], instance)]
+    for fut in futures:
+        try:
+            out.append(fut.result())
+        except Interrupted:
+            raise
+        except Exception as e:  # a worker died: its group failed
+            out.append(GroupOutcome(futures[fut], False, repr(e)))
+    return out
 
 
 def run_downstream(
@@ -721,8 +721,7 @@ def build(
     todo, report.rounds = _plan(rounds, force, specs)
     for (suite, v), why in todo:
         log.info("%s %s: to build (%s)", suite, v, why)
-    workers = Workers(jobs or os.cpu_count() or 1)
-    try:
+    with Workers(jobs or os.cpu_count() or 1) as workers:
         if len(todo) == 1 and tuple(specs) == SPECS:
             workers.warm()  # they load the pipeline while the round is built here
         report.rounds += _build_rounds([k for k, _ in todo], workers, specs)
@@ -730,10 +729,6 @@ def build(
         ok, report.downstream = run_downstream(
             instance, force=force, workers=workers if tuple(specs) == SPECS else None
         )
-    except BaseException:
-        workers.abort()
-        raise
-    workers.close()
     if not ok:
         failed.append("downstream")
     local = settings.local_dataset_dir()
@@ -752,18 +747,6 @@ def build(
     return 0
 
 
-def _with_workers(fn):
-    """`fn(workers)` with as many workers as cores, stopped afterwards."""
-    workers = Workers(os.cpu_count() or 1)
-    try:
-        out = fn(workers)
-    except BaseException:
-        workers.abort()
-        raise
-    workers.close()
-    return out
-
-
 def figure(keys: Sequence[str]) -> int:
     """Materialize the given figures, building any suite whose table was never built."""
     from mlperf_power_dag.asset_inputs import FIGURE_SUITES
@@ -775,7 +758,8 @@ def figure(keys: Sequence[str]) -> int:
     instance = _prepare_instance()
     if not _build_missing(sorted({t for k in keys for t in FIGURE_SUITES[k]})):
         return 1
-    ok, _ = _with_workers(lambda w: run_downstream(instance, keys, workers=w))
+    with Workers(os.cpu_count() or 1) as workers:
+        ok, _ = run_downstream(instance, keys, workers=workers)
     return 0 if ok else 1
 
 
@@ -801,7 +785,8 @@ def report() -> int:
     instance = _prepare_instance()
     if not _build_missing(suites.names()):
         return 1
-    ok, built = _with_workers(lambda w: run_downstream(instance, workers=w))
+    with Workers(os.cpu_count() or 1) as workers:
+        ok, built = run_downstream(instance, workers=workers)
     if ok and REPORT_KEY not in built:
         ok, _ = run_downstream(instance, [REPORT_KEY])
     if not ok:
