@@ -184,20 +184,32 @@ def _plan(
     return todo, kept
 
 
+def _execute(job, instance, **kwargs) -> tuple[bool, str, str]:
+    """(success, run id, cause of the failure) of one run of `job` in this process; raises
+    Interrupted when Ctrl-C or SIGTERM stopped it."""
+    result = job.execute_in_process(instance=instance, raise_on_error=False, **kwargs)
+    if result.success:
+        return True, result.run_id, ""
+    if _was_interrupted(result):
+        raise Interrupted()
+    return False, result.run_id, _failure_message(result)
+
+
+def _error_line(e: Exception) -> str:
+    """An error that escaped a worker's run, in one line."""
+    return f"{type(e).__name__}: {e}".splitlines()[0]
+
+
 def _run_round(suite: str, version: str, specs: tuple[SuiteSpec, ...] = SPECS) -> RoundOutcome:
     """Materialize one round partition in this process."""
     instance = _prepare_instance()
     job = _definitions(specs).resolve_job_def(suites.get(suite, specs).job_name)
     t0 = time.monotonic()
-    result = job.execute_in_process(
-        partition_key=version, instance=instance, raise_on_error=False, run_config=_run_config()
-    )
+    ok, run_id, why = _execute(job, instance, partition_key=version, run_config=_run_config())
     dt = time.monotonic() - t0
-    if result.success:
-        return RoundOutcome(suite, version, "built", dt, f"run {result.run_id}")
-    if _was_interrupted(result):
-        raise Interrupted()
-    return RoundOutcome(suite, version, "failed", dt, _failure_message(result))
+    if ok:
+        return RoundOutcome(suite, version, "built", dt, f"run {run_id}")
+    return RoundOutcome(suite, version, "failed", dt, why)
 
 
 def _run_round_worker(suite: str, version: str) -> RoundOutcome:
@@ -208,8 +220,7 @@ def _run_round_worker(suite: str, version: str) -> RoundOutcome:
     except Interrupted:
         raise
     except Exception as e:
-        msg = f"{type(e).__name__}: {e}".splitlines()[0]
-        return RoundOutcome(suite, version, "failed", time.monotonic() - t0, msg)
+        return RoundOutcome(suite, version, "failed", time.monotonic() - t0, _error_line(e))
 
 
 def _worker_init(env: dict[str, str], records=None) -> None:
@@ -514,14 +525,8 @@ def _run_group(keys: Sequence[str], instance=None) -> GroupOutcome:
     # only the job's own checks: the service's freshness checks run on their own schedule
     checks = {c for c in job.asset_layer.asset_graph.asset_check_keys if c.asset_key in selected}
     job = job.get_subset(asset_selection=selected, asset_check_selection=checks)
-    result = job.execute_in_process(
-        instance=instance, raise_on_error=False, run_config=_run_config(progress=True)
-    )
-    if result.success:
-        return GroupOutcome(list(keys), True, "", result.run_id)
-    if _was_interrupted(result):
-        raise Interrupted()
-    return GroupOutcome(list(keys), False, _failure_message(result), result.run_id)
+    ok, run_id, why = _execute(job, instance, run_config=_run_config(progress=True))
+    return GroupOutcome(list(keys), ok, why, run_id)
 
 
 def _run_group_worker(keys: list[str]) -> GroupOutcome:
@@ -531,7 +536,7 @@ def _run_group_worker(keys: list[str]) -> GroupOutcome:
     except Interrupted:
         raise
     except Exception as e:
-        return GroupOutcome(keys, False, f"{type(e).__name__}: {e}".splitlines()[0])
+        return GroupOutcome(keys, False, _error_line(e))
 
 
 def _run_stage(instance, groups: list[list[str]], workers: Workers | None) -> list[GroupOutcome]:
