@@ -407,9 +407,12 @@ def _stale_downstream(instance, keys: Sequence[str] | None, force: bool) -> tupl
     base = UPath(settings.dataset_dir())
     todo, skipped = [], []
     fingerprints: dict[tuple, str] = {}
+    built = {
+        t: bool(dataset.list_partitions(base, t)) for t in {t for k in wanted for t in inputs[k]}
+    }
     for key in wanted:
         tables = inputs[key]
-        if not any(dataset.list_partitions(base, t) for t in tables):
+        if not any(built[t] for t in tables):
             skipped.append((key, f"no rows in {', '.join(tables)}"))
             continue
         if key in asked or (force and not keys):
