@@ -14,7 +14,7 @@ import pytest
 from pandera.typing import Series
 from upath import UPath
 
-from mlperf_power_dag import dataset, warehouse
+from mlperf_power_dag import dataset, schemas, warehouse
 
 
 class Toy(pa.DataFrameModel):
@@ -256,3 +256,21 @@ def test_temporaries_of_killed_writers_are_removed_once_stale(tmp_path):
     os.utime(old, (1, 1))
     dataset.write_partition(base, "toy", "v1.0", toy("v1.0", 2), Toy)
     assert not old.exists() and fresh.exists()
+
+
+@pytest.mark.parametrize(
+    "model",
+    [
+        schemas.InferenceResults, schemas.TinyResults, schemas.TrainingResults, schemas.Problems,
+        schemas.Rounds, *schemas.LOCAL_MODELS.values(),
+    ],
+)  # fmt: skip
+def test_a_table_read_back_is_taken_as_typed_without_revalidation(tmp_path, model):
+    """The dtypes `conform` accepts as already typed are those pandera gives an empty frame,
+    and a round written and read back has them, so it is returned as is."""
+    assert schemas._dtypes(model).to_dict() == schemas.empty(model).dtypes.to_dict()
+    back = dataset.empty_frame(model)
+    assert schemas.conform(model, back) is back
+    mixed = back.astype(object)
+    if (mixed.dtypes != back.dtypes).any():  # wrong types: coerced and validated
+        assert schemas.conform(model, mixed).dtypes.to_dict() == back.dtypes.to_dict()
