@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import logging.handlers
 import multiprocessing
@@ -184,10 +185,24 @@ def _plan(
     return todo, kept
 
 
+@contextlib.contextmanager
+def _own_sigterm():
+    """Keep this command's SIGTERM handler across a Dagster run. When a run ends, Dagster maps
+    SIGTERM to the SIGINT handler it found, and that is "ignore" in a process a shell started
+    in the background: the command would no longer stop on SIGTERM."""
+    handler = signal.getsignal(signal.SIGTERM)
+    try:
+        yield
+    finally:
+        if handler is not None and threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGTERM, handler)
+
+
 def _execute(job, instance, **kwargs) -> tuple[bool, str, str]:
     """(success, run id, cause of the failure) of one run of `job` in this process; raises
     Interrupted when Ctrl-C or SIGTERM stopped it."""
-    result = job.execute_in_process(instance=instance, raise_on_error=False, **kwargs)
+    with _own_sigterm():
+        result = job.execute_in_process(instance=instance, raise_on_error=False, **kwargs)
     if result.success:
         return True, result.run_id, ""
     if _was_interrupted(result):
@@ -810,9 +825,10 @@ def _compare_local(instance, name: str, show: bool = True) -> bool:
     from mlperf_power_dag.defs.local import LOCAL_COMPARISON, figure_key
 
     job = _definitions().resolve_job_def(LOCAL_JOB)
-    result = job.execute_in_process(
-        instance=instance, raise_on_error=False, run_config=_run_config(progress=True)
-    )
+    with _own_sigterm():
+        result = job.execute_in_process(
+            instance=instance, raise_on_error=False, run_config=_run_config(progress=True)
+        )
     if not result.success:
         log.error("%s: FAILED: %s", LOCAL_COMPARISON, _failure_message(result))
         return False

@@ -60,3 +60,32 @@ def test_a_signal_stops_the_build_and_a_rerun_completes(tmp_path, mirror_url, si
     assert "unchanged (commit" in out
     rounds = sorted(p.name for p in (tmp_path / "dataset" / "tiny_results").iterdir())
     assert rounds == [f"round={v}" for v in ["v0.5", "v0.7", "v1.0", "v1.1", "v1.2", "v1.3"]]
+
+
+def test_a_run_leaves_sigterm_to_the_command_when_started_in_the_background():
+    """A shell starts a background job with SIGINT ignored; after a Dagster run, Dagster maps
+    SIGTERM to that SIGINT handler. The command's own SIGTERM handler must still be in place."""
+    import dagster as dg
+
+    from mlperf_power_dag import cli
+
+    @dg.op
+    def nothing() -> None:
+        return None
+
+    @dg.job
+    def one_op():
+        nothing()
+
+    old_int = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    old_term = signal.signal(signal.SIGTERM, cli._on_sigterm)
+    try:
+        ok, run_id, why = cli._execute(one_op, dg.DagsterInstance.ephemeral())
+        assert ok and run_id and why == ""
+        assert signal.getsignal(signal.SIGTERM) is cli._on_sigterm
+        with dg.instance_for_test() as instance:  # the bare Dagster call is what loses it
+            one_op.execute_in_process(instance=instance)
+        assert signal.getsignal(signal.SIGTERM) is signal.SIG_IGN
+    finally:
+        signal.signal(signal.SIGINT, old_int)
+        signal.signal(signal.SIGTERM, old_term)
