@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import io
 import logging
 import logging.handlers
 import multiprocessing
@@ -25,6 +26,7 @@ from dataclasses import dataclass, field
 
 from mlperf_power_dag import settings, suites
 from mlperf_power_dag.rounds import registry
+from mlperf_power_dag.server import LOG_FORMAT
 from mlperf_power_dag.suites import SPECS, SuiteSpec
 
 log = logging.getLogger("mlperf-power")
@@ -32,7 +34,6 @@ log = logging.getLogger("mlperf-power")
 QUIET_RUN_CONFIG = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
 VERBOSE_RUN_CONFIG = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
 INTERRUPTED = 130
-LOG_FORMAT = "%(asctime)s %(name)s %(levelname)s %(message)s"
 
 
 class Interrupted(KeyboardInterrupt):
@@ -786,6 +787,36 @@ def figure(keys: Sequence[str]) -> int:
     return 0 if ok else 1
 
 
+def serve() -> int:
+    """Keep a warm process that runs the `figure` commands of this home until stopped."""
+    from mlperf_power_dag import server
+
+    t0 = time.monotonic()
+    _prepare_instance()
+    _definitions()
+    log.info("warm in %.1fs", time.monotonic() - t0)
+    try:
+        return server.serve(settings.home(), _served)
+    except server.ServerError as err:
+        log.error("%s", err)
+        return 1
+
+
+def _served(argv: Sequence[str]) -> int:
+    """One command a client handed to `mlperf-power serve`, run in this process."""
+    usage = io.StringIO()
+    try:
+        with contextlib.redirect_stderr(usage):
+            args = build_parser().parse_args(argv)
+    except SystemExit as stop:
+        for line in usage.getvalue().strip().splitlines():
+            log.error("%s", line)
+        return int(stop.code or 0)
+    if args.verbose:
+        settings.set_verbose(True)
+    return figure(args.keys)
+
+
 def _build_missing(names: Sequence[str]) -> bool:
     """Build the suites whose results table has no round in the dataset; False on failure."""
     from upath import UPath
@@ -952,6 +983,14 @@ def build_parser(specs: tuple[SuiteSpec, ...] = SPECS) -> argparse.ArgumentParse
         "figure", parents=[common], help="materialize figures (e.g. fig5a) and missing upstream"
     )
     f.add_argument("keys", nargs="+", metavar="KEY")
+    f.add_argument(
+        "--no-server", action="store_true",
+        help="run here even when `mlperf-power serve` runs for this home",
+    )  # fmt: skip
+    sub.add_parser(
+        "serve", parents=[common],
+        help="keep a warm process that draws the figures asked with `figure` (Ctrl-C stops)",
+    )  # fmt: skip
     sub.add_parser(
         "report",
         parents=[common],
@@ -1002,6 +1041,8 @@ def main(argv: Sequence[str] | None = None, specs: tuple[SuiteSpec, ...] = SPECS
             return figure(args.keys)
         if args.command == "report":
             return report()
+        if args.command == "serve":
+            return serve()
         if args.command == "add-local":
             name = args.name or os.path.basename(os.path.abspath(args.path)).lower()
             return add_local(args.path, name, args.suite, args.rules)

@@ -78,6 +78,27 @@ def verbose() -> bool:
     return bool(env(VERBOSE_VAR))
 
 
+def set_verbose(on: bool) -> None:
+    """Turn full traces and Dagster's own log on or off for this process."""
+    if on:
+        _ENVIRON[VERBOSE_VAR] = "1"
+    else:
+        _ENVIRON.pop(VERBOSE_VAR, None)
+
+
+def configuration() -> dict[str, str | None]:
+    """The settings a command reads, resolved (home, Dagster home, dataset, sources): what a
+    running `mlperf-power serve` must share with a command it takes."""
+    return {
+        HOME_VAR: str(home()),
+        DAGSTER_HOME_VAR: str(dagster_home().absolute()),
+        DATASET_VAR: str(local_dataset_dir() or dataset_dir()),
+        GIT_BASE_VAR: env(GIT_BASE_VAR),
+        LINK_BASE_VAR: env(LINK_BASE_VAR),
+        FETCH_RETRIES_VAR: env(FETCH_RETRIES_VAR),
+    }
+
+
 def sensor_interval_s() -> int:
     """Seconds between discovery ticks (`MLPERF_POWER_SENSOR_INTERVAL`, default 3600)."""
     return int(env(SENSOR_INTERVAL_VAR, str(DEFAULT_SENSOR_INTERVAL_S)))
