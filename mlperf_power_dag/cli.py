@@ -771,8 +771,9 @@ def build(
     return 0
 
 
-def figure(keys: Sequence[str]) -> int:
-    """Materialize the given figures, building any suite whose table was never built."""
+def figure(keys: Sequence[str], jobs: int | None = None) -> int:
+    """Materialize the given figures, building any suite whose table was never built; `jobs`
+    Dagster runs at a time (default: the number of cores)."""
     from mlperf_power_dag.asset_inputs import FIGURE_SUITES
 
     unknown = [k for k in keys if k not in FIGURE_SUITES]
@@ -782,7 +783,7 @@ def figure(keys: Sequence[str]) -> int:
     instance = _prepare_instance()
     if not _build_missing(sorted({t for k in keys for t in FIGURE_SUITES[k]})):
         return 1
-    with Workers(os.cpu_count() or 1) as workers:
+    with Workers(jobs or os.cpu_count() or 1) as workers:
         ok, _ = run_downstream(instance, keys, workers=workers)
     return 0 if ok else 1
 
@@ -814,7 +815,7 @@ def _served(argv: Sequence[str]) -> int:
         return int(stop.code or 0)
     if args.verbose:
         settings.set_verbose(True)
-    return figure(args.keys)
+    return figure(args.keys, jobs=1)  # one run here beats cold worker processes
 
 
 def _build_missing(names: Sequence[str]) -> bool:

@@ -204,6 +204,7 @@ def _listen(path: Path) -> tuple[socket.socket, int]:
     except OSError as err:
         listener.close()
         raise ServerError(f"cannot listen at {path}: {err}") from err
+    os.chmod(path, 0o600)  # this user's commands only
     listener.listen(8)
     listener.settimeout(0.5)  # to see `stop` between clients
     return listener, path.stat().st_ino

@@ -20,6 +20,9 @@ def _start(home, mirror_url, *args):
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
+        # as typed in a terminal, even when these tests run in a shell's background job
+        # (which starts its commands with SIGINT ignored)
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
 
 

@@ -130,6 +130,7 @@ def test_one_server_per_home_and_a_dead_servers_socket_is_replaced(serving, tmp_
     assert ask(home, ["figure", "fig1"]) == (None, "")
     serving(lambda a: 0, home=home)
     assert ask(home, ["figure", "fig1"])[0] == 0
+    assert os.stat(server.socket_path(home)).st_mode & 0o777 == 0o600  # this user only
     with pytest.raises(server.ServerError, match="already listens"):
         server.serve(home, lambda a: 0, code="code-1", config=CONFIG)
 
