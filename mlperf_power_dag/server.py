@@ -123,7 +123,7 @@ def request(
         except KeyboardInterrupt:
             print("interrupted: stopped waiting; the server finishes the command", file=out)
             return 130
-        except OSError as err:
+        except (OSError, ValueError) as err:  # gone mid-way, or an unreadable reply
             print(f"lost mlperf-power serve at {path}: {err}", file=out)
             return 1
     print(f"mlperf-power serve at {path} stopped before the command ended", file=out)

@@ -121,6 +121,34 @@ def test_a_failing_command_or_a_client_that_leaves_does_not_stop_the_server(serv
     assert code == 0 and out.splitlines()[-1].endswith("drawn fig9")
 
 
+def test_a_server_that_dies_mid_command_or_answers_garbage_is_an_error(tmp_path):
+    """The command fails with a line saying so (exit 1), not a traceback or a hang."""
+    path = server.socket_path(tmp_path)
+    for reply in (b'{"log": "drawing"}\n', b"not json\n"):
+        listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        listener.bind(str(path))
+        listener.listen(1)
+
+        def answer_once(listener=listener, reply=reply):
+            conn, _ = listener.accept()
+            with conn:
+                conn.recv(65536)
+                conn.sendall(reply)  # then closes: no exit line
+
+        thread = threading.Thread(target=answer_once, daemon=True)
+        thread.start()
+        code, out = ask(tmp_path, ["figure", "fig1"])
+        thread.join(10)
+        listener.close()
+        path.unlink()
+        assert code == 1
+        if reply.startswith(b"{"):
+            assert out.splitlines() == ["drawing", f"mlperf-power serve at {path} stopped "
+                                        "before the command ended"]  # fmt: skip
+        else:
+            assert out.startswith(f"lost mlperf-power serve at {path}: ")
+
+
 def test_one_server_per_home_and_a_dead_servers_socket_is_replaced(serving, tmp_path):
     home = tmp_path / "home"
     home.mkdir()
