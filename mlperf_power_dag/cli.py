@@ -795,12 +795,31 @@ def serve() -> int:
     t0 = time.monotonic()
     _prepare_instance()
     _definitions()
+    _warm_drawing()
     log.info("warm in %.1fs", time.monotonic() - t0)
     try:
         return server.serve(settings.home(), _served)
     except server.ServerError as err:
         log.error("%s", err)
         return 1
+
+
+def _warm_drawing() -> None:
+    """Draw and save a throwaway figure in the project style, in memory: the fonts and the
+    PNG and SVG writers a first figure would load are then loaded."""
+    import matplotlib.pyplot as plt
+
+    from mlperf_power_dag.figures import common
+
+    with plt.rc_context(common.style()):
+        fig, ax = plt.subplots(figsize=(1, 1))
+        ax.plot([1, 10], [1, 10], marker="o", label="$x$")
+        ax.set_yscale("log")
+        ax.set_title("warm")
+        ax.legend()
+        for fmt in ("png", "svg"):
+            fig.savefig(io.BytesIO(), format=fmt, dpi=common.DPI, bbox_inches="tight")
+        plt.close(fig)
 
 
 def _served(argv: Sequence[str]) -> int:
