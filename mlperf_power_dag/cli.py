@@ -270,6 +270,9 @@ def _warm_worker() -> None:
     _definitions()
 
 
+ABORT_GRACE_S = 5.0  # seconds a stopped worker has to end its run before it is killed
+
+
 class Workers:
     """Up to `jobs` worker processes, started on first use and shared by the rounds and the
     downstream stage of one command; as a context manager, stopped at its end (at once when it
@@ -308,12 +311,21 @@ class Workers:
             for _ in range(self.jobs - 1):
                 self.pool().submit(_warm_worker)
 
-    def abort(self) -> None:
-        """Stop every worker at once (Ctrl-C, SIGTERM, an error in this process)."""
+    def abort(self, grace: float = ABORT_GRACE_S) -> None:
+        """Stop every worker now (Ctrl-C, SIGTERM, an error in this process): SIGTERM, which
+        lets a Dagster run in it end as interrupted, then SIGKILL for any worker still alive
+        after `grace` seconds (one whose run took the signal and then waits on a queue lock
+        that a killed worker held would otherwise keep this process from exiting)."""
         if self._pool is None:
             return
-        for proc in list(getattr(self._pool, "_processes", {}).values()):
+        procs = list(getattr(self._pool, "_processes", {}).values())
+        for proc in procs:
             proc.terminate()
+        deadline = time.monotonic() + grace
+        for proc in procs:
+            proc.join(max(0.0, deadline - time.monotonic()))
+            if proc.is_alive():
+                proc.kill()
         self._pool.shutdown(wait=False, cancel_futures=True)
         self._pool = None
         if self._records is not None:  # a killed worker may hold the queue's lock: no waiting

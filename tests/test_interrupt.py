@@ -92,3 +92,30 @@ def test_a_run_leaves_sigterm_to_the_command_when_started_in_the_background():
     finally:
         signal.signal(signal.SIGINT, old_int)
         signal.signal(signal.SIGTERM, old_term)
+
+
+def _stubborn(flag: str) -> None:
+    """A worker whose run took SIGTERM and carries on (as a Dagster run's handler does)."""
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    open(flag, "w").close()
+    time.sleep(120)
+
+
+def test_aborting_kills_a_worker_that_does_not_stop_on_sigterm(tmp_path):
+    from mlperf_power_dag import cli
+
+    workers = cli.Workers(2)
+    flag = tmp_path / "running"
+    workers.pool().submit(_stubborn, str(flag))
+    deadline = time.monotonic() + 120
+    while not flag.exists():
+        assert time.monotonic() < deadline, "the worker never started"
+        time.sleep(0.05)
+    procs = list(workers._pool._processes.values())
+    t0 = time.monotonic()
+    workers.abort(grace=0.5)
+    assert time.monotonic() - t0 < 10
+    for proc in procs:
+        proc.join(5)
+    assert procs and not any(p.is_alive() for p in procs)
+    assert any(p.exitcode == -signal.SIGKILL for p in procs)
