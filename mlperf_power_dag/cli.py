@@ -278,8 +278,8 @@ class Workers:
     downstream stage of one command; as a context manager, stopped at its end (at once when it
     ends with an error, Ctrl-C or SIGTERM)."""
 
-    def __init__(self, jobs: int) -> None:
-        self.jobs = max(1, jobs)
+    def __init__(self, jobs: int | None = None) -> None:
+        self.jobs = max(1, jobs or os.cpu_count() or 1)  # default: the number of cores
         self._pool: ProcessPoolExecutor | None = None
         self._records = None  # the workers' log records, forwarded by a thread here
         self._forwarder: threading.Thread | None = None
@@ -757,7 +757,7 @@ def build(
     todo, report.rounds = _plan(rounds, force, specs)
     for (suite, v), why in todo:
         log.info("%s %s: to build (%s)", suite, v, why)
-    with Workers(jobs or os.cpu_count() or 1) as workers:
+    with Workers(jobs) as workers:
         if len(todo) == 1 and tuple(specs) == SPECS:
             workers.warm()  # they load the pipeline while the round is built here
         report.rounds += _build_rounds([k for k, _ in todo], workers, specs)
@@ -795,7 +795,7 @@ def figure(keys: Sequence[str], jobs: int | None = None) -> int:
     instance = _prepare_instance()
     if not _build_missing(sorted({t for k in keys for t in FIGURE_SUITES[k]})):
         return 1
-    with Workers(jobs or os.cpu_count() or 1) as workers:
+    with Workers(jobs) as workers:
         ok, _ = run_downstream(instance, keys, workers=workers)
     return 0 if ok else 1
 
@@ -871,7 +871,7 @@ def report() -> int:
     instance = _prepare_instance()
     if not _build_missing(suites.names()):
         return 1
-    with Workers(os.cpu_count() or 1) as workers:
+    with Workers() as workers:
         ok, built = run_downstream(instance, workers=workers)
     if ok and REPORT_KEY not in built:
         ok, _ = run_downstream(instance, [REPORT_KEY])
@@ -1053,7 +1053,7 @@ def main(argv: Sequence[str] | None = None, specs: tuple[SuiteSpec, ...] = SPECS
     """Run one `mlperf-power` command over the suites `specs`; returns the exit code."""
     args = build_parser(specs).parse_args(argv)
     if args.verbose:
-        settings.set_env(settings.VERBOSE_VAR, "1")
+        settings.set_verbose(True)
     logging.basicConfig(
         level=logging.INFO,
         format=LOG_FORMAT,

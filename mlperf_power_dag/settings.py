@@ -28,6 +28,8 @@ SENSOR_INTERVAL_VAR = "MLPERF_POWER_SENSOR_INTERVAL"
 AUTOMATION_VAR = "MLPERF_POWER_AUTOMATION"
 FETCH_RETRIES_VAR = "MLPERF_POWER_FETCH_RETRIES"
 DAGSTER_HOME_VAR = "DAGSTER_HOME"
+# The variables the code location is configured from.
+CONFIG_VARS = (HOME_VAR, GIT_BASE_VAR, LINK_BASE_VAR, DATASET_VAR, FETCH_RETRIES_VAR)
 # What a worker process of `mlperf-power build --jobs N` inherits from its parent.
 WORKER_VARS = (HOME_VAR, GIT_BASE_VAR, DATASET_VAR, VERBOSE_VAR, DAGSTER_HOME_VAR)
 
@@ -69,8 +71,7 @@ def resource_value(name: str, default: Any) -> Any:
 
 def snapshot() -> tuple[str | None, ...]:
     """The values of the variables the code location is configured from."""
-    names = (HOME_VAR, GIT_BASE_VAR, LINK_BASE_VAR, DATASET_VAR, FETCH_RETRIES_VAR)
-    return tuple(env(k) for k in names)
+    return tuple(env(k) for k in CONFIG_VARS)
 
 
 def verbose() -> bool:
@@ -87,15 +88,14 @@ def set_verbose(on: bool) -> None:
 
 
 def configuration() -> dict[str, str | None]:
-    """The settings a command reads, resolved (home, Dagster home, dataset, sources): what a
-    running `mlperf-power serve` must share with a command it takes."""
+    """The settings a command reads (the code location's variables, with the home and the
+    dataset resolved, and the Dagster home): what a running `mlperf-power serve` must share
+    with a command it takes."""
     return {
+        **{k: env(k) for k in CONFIG_VARS},
         HOME_VAR: str(home()),
-        DAGSTER_HOME_VAR: str(dagster_home().absolute()),
         DATASET_VAR: str(local_dataset_dir() or dataset_dir()),
-        GIT_BASE_VAR: env(GIT_BASE_VAR),
-        LINK_BASE_VAR: env(LINK_BASE_VAR),
-        FETCH_RETRIES_VAR: env(FETCH_RETRIES_VAR),
+        DAGSTER_HOME_VAR: str(dagster_home().absolute()),
     }
 
 
